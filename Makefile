@@ -1,0 +1,37 @@
+# make run: the app with demo data on http://127.0.0.1:5000
+# make test: the whole test suite
+# make bench: the benchmarks (docs/PERFORMANCE.md)
+# Each target installs what it needs first: .venv, the package, the npm browser libraries.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+VENDORED := shelter_ops/static/vendor/.installed
+
+.PHONY: run test bench setup clean
+
+setup: $(INSTALLED) $(VENDORED)
+
+$(INSTALLED): setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENDORED): package.json shelter_ops/vendor.py $(INSTALLED)
+	npm install --no-audit --no-fund --loglevel=error
+	$(PY) -m shelter_ops.vendor install
+	touch $@
+
+run: setup
+	$(PY) run.py
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) node_modules shelter_ops/static/vendor

@@ -1,0 +1,1 @@
+"""Printable PDFs from plain data (reportlab only; nothing from Flask or the database)."""

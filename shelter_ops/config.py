@@ -1,0 +1,54 @@
+"""Settings: safe defaults, each overridden by a SHELTER_OPS_<NAME> environment variable."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS = {
+    # storage
+    "DB": str(ROOT / "instance" / "shelter_ops.sqlite"),
+    "SECRET_KEY": "",  # empty: generated once and kept next to the database
+    # server
+    "HOST": "127.0.0.1",
+    "PORT": 5000,
+    "PUBLIC_URL": "http://127.0.0.1:5000",  # printed on posters and maps
+    "ASYNC_MODE": "threading",  # or "gevent"
+    "MESSAGE_QUEUE": "",  # e.g. redis://127.0.0.1:6379/0 for several processes
+    "DEMO": True,  # load the demo municipality into an empty database
+    "CHECK_VENDOR": True,  # refuse to start without the npm browser files
+    # the municipality
+    "MUNICIPALITY_CODE": "142042",  # 6 digits with check digit (Kamakura)
+    "MUNICIPALITY_NAME": "鎌倉市",
+    "MUNICIPALITY_NAME_EN": "Kamakura City",
+    "CHECKLIST": str(ROOT / "data" / "checklist.json"),
+    "PREREG_KEY": "",  # base64 key shared by the city's servers for home pre-registration QR codes
+    # capacity and congestion
+    "M2_PER_PERSON": 3.5,
+    "LEVEL_THRESHOLDS": "0.3,0.6,0.8",  # vacant < some < crowded < full
+    "STALE_MINUTES": 60,
+    # printing
+    "FONT_PATH": "",
+    # privacy
+    "RETENTION_DAYS": 30,
+}
+
+
+def _parse(raw, default):
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+def load(overrides=None, environ=None):
+    """The settings as a dict: defaults, then the environment, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for name, default in DEFAULTS.items():
+        raw = environ.get(f"SHELTER_OPS_{name}")
+        settings[name] = default if raw is None else _parse(raw, default)
+    settings.update(overrides or {})
+    return settings

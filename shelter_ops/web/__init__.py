@@ -1,0 +1,109 @@
+"""The web edge: blueprints, the signed-in user, and domain errors turned into 4xx pages or JSON."""
+import functools
+
+from flask import g, jsonify, redirect, render_template, request, session, url_for
+from flask_wtf.csrf import CSRFError
+
+from ..db import get_db
+from ..domain import accounts, shelters
+from ..domain.errors import DomainError, Forbidden
+from ..i18n import lang
+
+
+# Links other areas add to the shelter's screens and to HQ's menu: (endpoint, (ja, en), roles)
+SHELTER_TOOLS = []
+HQ_TOOLS = []
+
+
+def shelter_tool(endpoint, ja, en, roles=("hq", "lead", "staff")):
+    """Show a link to `endpoint` (which takes `ref`) on every shelter's screen."""
+    SHELTER_TOOLS.append((endpoint, (ja, en), roles))
+
+
+def hq_tool(endpoint, ja, en):
+    """Show a link to `endpoint` in HQ's menu."""
+    HQ_TOOLS.append((endpoint, (ja, en), ("hq",)))
+
+
+def current_user():
+    if "user" not in g:
+        user_id = session.get("user_id")
+        g.user = accounts.get_user(get_db(), user_id) if user_id else None
+    return g.user
+
+
+def login_required(view):
+    @functools.wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_user() is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def roles_required(*roles):
+    """Only these roles may use the view (after signing in)."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user()["role"] not in roles:
+                raise Forbidden("この画面を使う権限がありません。", "Your role cannot use this screen.")
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def shelter_for(ref):
+    """The shelter at this URL, if the signed-in user may work on it. :raise 404/403:"""
+    shelter = shelters.get(get_db(), ref)
+    shelters.require_access(current_user(), shelter)
+    return shelter
+
+
+def wants_json():
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def error_response(error):
+    if wants_json():
+        return jsonify(error=error.as_dict(lang())), error.status
+    return render_template("error.html", error=error), error.status
+
+
+def init_app(app):
+    from . import api, auth, hq, public, staff
+
+    for blueprint in (auth.bp, staff.bp, hq.bp, public.bp, api.bp):
+        app.register_blueprint(blueprint)
+
+    app.register_error_handler(DomainError, error_response)
+
+    @app.errorhandler(CSRFError)
+    def csrf_refused(_error):
+        return error_response(DomainError(
+            "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてやり直してください。",
+            "The form expired or was not sent by this site. Reload the page and try again.",
+            status=400, code="CSRF"))
+
+    @app.errorhandler(404)
+    def not_found(_error):
+        return error_response(DomainError("ページが見つかりません。", "Page not found.", status=404, code="NotFound"))
+
+    @app.errorhandler(405)
+    def not_allowed(_error):
+        return error_response(DomainError("この操作はできません。", "Method not allowed.", status=405,
+                                          code="MethodNotAllowed"))
+
+    @app.errorhandler(413)
+    def too_large(_error):
+        return error_response(DomainError("ファイルが大きすぎます。", "The file is too large.", status=413,
+                                          code="TooLarge"))
+
+    @app.context_processor
+    def inject_user():
+        return {"current_user": current_user(), "shelter_tools": SHELTER_TOOLS, "hq_tools": HQ_TOOLS}

@@ -1,0 +1,83 @@
+"""The disaster HQ's screens: every shelter at a glance, opening many at once, importing open data."""
+from flask import Blueprint, redirect, render_template, request, url_for
+
+from .. import live
+from ..db import get_db
+from ..domain import households, shelters
+from ..domain.errors import Invalid
+from . import current_user, roles_required
+
+bp = Blueprint("hq", __name__, url_prefix="/hq")
+
+MAX_UPLOAD = 64 * 1024 * 1024
+
+
+@bp.route("/")
+@roles_required("hq")
+def overview():
+    """All shelters with their state; filter by state or name."""
+    db = get_db()
+    state = request.args.get("state") or None
+    query = (request.args.get("q") or "").strip()
+    rows = shelters.list_all(db, state=state)
+    if query:
+        rows = [s for s in rows if query in (s["name"] or "") or query.lower() in (s["name_en"] or "").lower()
+                or query in (s["address"] or "")]
+    counts = households.present_counts(db)
+    by_state = {key: 0 for key in shelters.STATES}
+    for s in shelters.list_all(db):
+        by_state[s["state"]] += 1
+    return render_template("hq/overview.html", shelters=rows, counts=counts, by_state=by_state,
+                           state=state, query=query, vocab=shelters, results=None)
+
+
+@bp.route("/open", methods=["POST"])
+@roles_required("hq")
+def open_many():
+    """Open every ticked shelter at once; each refusal is listed with its reason."""
+    ids = request.form.getlist("shelter")
+    if not ids:
+        raise Invalid("開設する避難所を選んでください。", "Choose the shelters to open.")
+    user = current_user()
+    results = shelters.open_many(get_db(), ids, actor=user["name"], role=user["role"],
+                                 reason=request.form.get("reason", ""))
+    for shelter_id, refusal in results.items():
+        if refusal is None:
+            live.notify_shelter(shelter_id)
+    db = get_db()
+    names = {s["id"]: s for s in shelters.list_all(db, ids=list(results))}
+    return render_template("hq/opened.html", results=results, names=names)
+
+
+@bp.route("/shelters/<ref>/visibility", methods=["POST"])
+@roles_required("hq")
+def visibility(ref):
+    """Hide a shelter from every public output, or show it again."""
+    shelter = shelters.get(get_db(), ref)
+    shelters.set_hidden(get_db(), shelter["id"], request.form.get("hidden") == "1", actor=current_user()["name"])
+    live.notify_shelter(shelter["id"])
+    return redirect(url_for("hq.overview"))
+
+
+@bp.route("/import", methods=["GET", "POST"])
+@roles_required("hq")
+def import_page():
+    """Upload GSI or Digital Agency files; the report names every problem by line and column."""
+    reports = []
+    if request.method == "POST":
+        from ..importers import import_data
+
+        files = [f for f in request.files.getlist("file") if f and f.filename]
+        if not files:
+            raise Invalid("ファイルを選んでください。", "Choose a file.")
+        for upload in files:
+            data = upload.read(MAX_UPLOAD + 1)
+            if len(data) > MAX_UPLOAD:
+                raise Invalid(f"ファイルが大きすぎます（上限 {MAX_UPLOAD // 2**20} MB）: {upload.filename}",
+                              f"The file is too large (limit {MAX_UPLOAD // 2**20} MB): {upload.filename}")
+            reports.append(import_data(get_db(), data, upload.filename, actor=current_user()["name"]))
+        for report in reports:
+            for shelter_id in report.changed_shelter_ids:
+                live.notify_shelter(shelter_id)
+    status = 400 if any(not r.ok for r in reports) else 200
+    return render_template("hq/import.html", reports=reports, limit_mb=MAX_UPLOAD // 2**20), status

@@ -1,0 +1,81 @@
+"""The shelter's tablet screens: state and lifecycle, opening checklist, zones."""
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from .. import live
+from ..db import get_db
+from ..domain import shelters
+from . import current_user, login_required, shelter_for
+
+bp = Blueprint("staff", __name__, url_prefix="/shelters")
+
+
+def _items():
+    return shelters.checklist_items(current_app.config["CHECKLIST"])
+
+
+def _back(shelter, anchor=""):
+    return redirect(url_for("staff.shelter", ref=shelters.ref(shelter)) + anchor)
+
+
+@bp.route("/<ref>")
+@login_required
+def shelter(ref):
+    """My shelter: state, what can happen next, checklist, zones."""
+    shelter = shelter_for(ref)
+    db = get_db()
+    return render_template(
+        "staff/shelter.html",
+        shelter=shelter,
+        next_states=shelters.TRANSITIONS[shelter["state"]],
+        checklist=shelters.checklist(db, shelter["id"], _items()),
+        zones=shelters.zones(db, shelter["id"]),
+        present=shelters.present_count(db, shelter["id"]),
+        vocab=shelters,
+        message=request.args.get("done"),
+    )
+
+
+@bp.route("/<ref>/transition", methods=["POST"])
+@login_required
+def transition(ref):
+    """Move the shelter to another state; refusals come back as 409 with the reason."""
+    shelter = shelter_for(ref)
+    user = current_user()
+    to = request.form.get("to", "")
+    shelters.transition(get_db(), shelter["id"], to, actor=user["name"], role=user["role"],
+                        reason=request.form.get("reason", ""), confirmed=request.form.get("confirm") == "yes")
+    live.notify_shelter(shelter["id"])
+    return redirect(url_for("staff.shelter", ref=ref, done="state"))
+
+
+@bp.route("/<ref>/checklist/<item>", methods=["POST"])
+@login_required
+def mark(ref, item):
+    """Tick (or untick) an opening checklist item; who and when are recorded."""
+    shelter = shelter_for(ref)
+    actor = current_user()["name"]
+    if request.form.get("undo"):
+        shelters.unmark_item(get_db(), shelter["id"], item, actor=actor)
+    else:
+        shelters.mark_item(get_db(), shelter["id"], item, items=_items(), actor=actor,
+                           result=request.form.get("result"))
+    live.notify_shelter(shelter["id"])
+    return _back(shelter, "#checklist")
+
+
+@bp.route("/<ref>/zones", methods=["POST"])
+@login_required
+def add_zone(ref):
+    shelter = shelter_for(ref)
+    shelters.add_zone(get_db(), shelter["id"], request.form, actor=current_user()["name"])
+    live.notify_occupancy(shelter["id"])
+    return _back(shelter, "#zones")
+
+
+@bp.route("/<ref>/zones/<zone_id>", methods=["POST"])
+@login_required
+def edit_zone(ref, zone_id):
+    shelter = shelter_for(ref)
+    shelters.update_zone(get_db(), shelter["id"], zone_id, request.form, actor=current_user()["name"])
+    live.notify_occupancy(shelter["id"])
+    return _back(shelter, "#zones")

@@ -1,0 +1,122 @@
+"""Fixtures: a fresh app and database per test, clients signed in by role, shelters to work on."""
+import re
+from pathlib import Path
+
+import pytest
+
+from shelter_ops import create_app
+from shelter_ops.db import connect
+from shelter_ops.domain import accounts, shelters
+
+SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+PASSWORD = "correct horse battery"
+
+
+def shared_file(name):
+    """A real public file from ../shared/data; the test is skipped where the folder is absent."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"../shared/data/{name} is not here (a fresh clone has no ../shared)")
+    return path
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({"DB": str(tmp_path / "test.sqlite"), "SECRET_KEY": "test", "DEMO": False, "TESTING": True})
+    yield app
+
+
+@pytest.fixture
+def db(app):
+    """A connection of the test's own, outside any request (an app context held open here would
+    leak `g` into the requests of the test client)."""
+    conn = connect(app.config["DB"])
+    yield conn
+    conn.close()
+
+
+def insert_shelter(db, kyotsu_id="E1420400001111", name="第一小学校", state="standby", zones=(("体育館", "general", 350.0),),
+                   **extra):
+    """A shelter with zones, straight into the database (HQ would import it)."""
+    from shelter_ops.db import new_id, now, write
+
+    shelter_id = new_id()
+    with write(db):
+        db["shelters"].insert({"id": shelter_id, "kyotsu_id": kyotsu_id, "municipality_code": "142042", "name": name,
+                               "name_en": "School", "address": "鎌倉市", "lat": 35.31, "lon": 139.55,
+                               "kind": "general", "state": state, "hidden": 0, "updated_at": now(), **extra})
+        for position, (zone_name, kind, m2) in enumerate(zones):
+            db["zones"].insert({"id": new_id(), "shelter_id": shelter_id, "name": zone_name, "kind": kind,
+                                "usable_m2": m2, "blocked_places": 0, "position": position, "updated_at": now()})
+    return shelters.get(db, shelter_id)
+
+
+@pytest.fixture
+def shelter_a(db):
+    return insert_shelter(db, "E1420400001111", "第一小学校")
+
+
+@pytest.fixture
+def shelter_b(db):
+    return insert_shelter(db, "E1420400002111", "第二小学校")
+
+
+class Session:
+    """A browser-like client signed in as one user; posts forms with their CSRF token."""
+
+    def __init__(self, app, name):
+        self.client = app.test_client()
+        self.name = name
+
+    def login(self):
+        page = self.client.get("/login")
+        response = self.client.post("/login", data={"name": self.name, "password": PASSWORD,
+                                                    "csrf_token": csrf_from(page)})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return self
+
+    def get(self, url, **kwargs):
+        return self.client.get(url, **kwargs)
+
+    def post(self, url, data=None, page=None, **kwargs):
+        """POST a form, with the CSRF token of `page` (default: the start page)."""
+        token = csrf_from(page or self.client.get("/public/"))
+        return self.client.post(url, data={**(data or {}), "csrf_token": token}, **kwargs)
+
+
+def csrf_from(response):
+    match = re.search(r'name="csrf-token" content="([^"]+)"', response.get_data(as_text=True)) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', response.get_data(as_text=True))
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+@pytest.fixture
+def signed_in(app, db):
+    """signed_in(role, shelter=None) -> a Session for a new user with that role."""
+    count = [0]
+
+    def make(role, shelter=None):
+        count[0] += 1
+        name = f"{role}{count[0]}"
+        accounts.add_user(db, name, PASSWORD, role, shelter_id=shelter["id"] if shelter else None)
+        return Session(app, name).login()
+
+    return make
+
+
+@pytest.fixture
+def api(app, db):
+    """api(role, shelter=None) -> a test client whose requests carry a bearer token."""
+    count = [0]
+
+    def make(role, shelter=None):
+        count[0] += 1
+        name = f"api-{role}{count[0]}"
+        accounts.add_user(db, name, PASSWORD, role, shelter_id=shelter["id"] if shelter else None)
+        token = accounts.create_token(db, name)
+        client = app.test_client()
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+        return client
+
+    return make

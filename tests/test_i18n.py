@@ -1,0 +1,43 @@
+"""Every message a user can see exists in Japanese and English."""
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from shelter_ops.i18n import TRANSLATIONS
+
+ROOT = Path(__file__).resolve().parent.parent
+METHODS = [("shelter_ops/**.py", "python"), ("templates/**.html", "jinja2")]
+
+
+def japanese_catalog():
+    messages = {}
+    for po in sorted((TRANSLATIONS / "ja" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f):
+                if message.id and message.string:
+                    messages[message.id if isinstance(message.id, str) else message.id[0]] = message.string
+    return messages
+
+
+def test_every_screen_message_has_a_japanese_translation():
+    catalog = japanese_catalog()
+    missing = []
+    for filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), METHODS):
+        msgid = message if isinstance(message, str) else message[0]
+        if msgid not in catalog:
+            missing.append(f"{filename}: {msgid}")
+    assert not missing, "add these to a .po file under shelter_ops/translations/ja:\n" + "\n".join(missing)
+
+
+def test_japanese_by_default_and_english_after_the_switch(app):
+    client = app.test_client()
+    assert "ログイン" in client.get("/login").get_data(as_text=True)
+    client.get("/lang/en", headers={"Referer": "http://localhost/login"})
+    page = client.get("/login").get_data(as_text=True)
+    assert "Sign in" in page and "ログイン" not in page
+
+
+def test_english_browsers_get_english(app):
+    page = app.test_client().get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
+    assert "User name" in page

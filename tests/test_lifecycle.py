@@ -1,0 +1,169 @@
+"""The shelter lifecycle and its guardrails, over the tablet screens and over the API."""
+import pytest
+
+from shelter_ops.domain import shelters
+
+from conftest import insert_shelter
+
+
+def state_of(db, shelter):
+    return shelters.get(db, shelter["id"])["state"]
+
+
+def test_staff_open_a_shelter_through_opening(db, shelter_a, signed_in):
+    staff = signed_in("staff", shelter_a)
+    page = staff.get("/shelters/E1420400001111")
+    assert "未開設" in page.get_data(as_text=True)
+    assert staff.post("/shelters/E1420400001111/transition", {"to": "opening"}).status_code == 302
+    assert staff.post("/shelters/E1420400001111/transition", {"to": "open"}).status_code == 302
+    assert state_of(db, shelter_a) == "open"
+    page = staff.get("/shelters/E1420400001111?done=state").get_data(as_text=True)
+    assert "状態が「開設」になりました" in page
+
+
+def test_staff_cannot_jump_from_standby_to_open(db, shelter_a, signed_in):
+    staff = signed_in("staff", shelter_a)
+    response = staff.post("/shelters/E1420400001111/transition", {"to": "open"})
+    assert response.status_code == 409
+    assert "まず開設準備を始めてください" in response.get_data(as_text=True)
+    assert state_of(db, shelter_a) == "standby"
+
+
+def test_unusable_after_safety_check_cannot_open(db, shelter_a, signed_in, api):
+    lead = signed_in("lead", shelter_a)
+    lead.post("/shelters/E1420400001111/transition", {"to": "opening"})
+    lead.post("/shelters/E1420400001111/checklist/safety_check", {"result": "unusable"})
+    response = lead.post("/shelters/E1420400001111/transition", {"to": "open"})
+    assert response.status_code == 409
+    assert "使用不可" in response.get_data(as_text=True)
+    response = api("hq").post("/api/v1/shelters/E1420400001111/transitions", json={"to": "open"},
+                              headers={"Accept-Language": "en"})
+    assert response.status_code == 409
+    error = response.get_json()["error"]
+    assert "unusable" in error["message_en"] and "使用不可" in error["message_ja"]
+    assert state_of(db, shelter_a) == "opening"
+
+
+def test_no_transition_outside_the_lifecycle(db, shelter_a, api):
+    response = api("hq").post("/api/v1/shelters/E1420400001111/transitions", json={"to": "closed"})
+    assert response.status_code == 409
+    assert response.get_json()["error"]["message_en"] == "A shelter cannot go from Standby to Closed."
+
+
+def test_closing_needs_confirmation(db, api):
+    shelter = insert_shelter(db, state="closing")
+    hq = api("hq")
+    response = hq.post("/api/v1/shelters/E1420400001111/transitions", json={"to": "closed"})
+    assert response.status_code == 409 and "confirmation" in response.get_json()["error"]["message_en"]
+    response = hq.post("/api/v1/shelters/E1420400001111/transitions", json={"to": "closed", "confirm": True})
+    assert response.status_code == 200 and response.get_json()["state"] == "closed"
+    assert shelters.get(db, shelter["id"])["closed_at"]
+
+
+def test_closed_shelter_reopens_only_by_hq_with_a_logged_reason(db, signed_in, api):
+    shelter = insert_shelter(db, state="closed")
+    lead = signed_in("lead", shelter)
+    response = lead.post("/shelters/E1420400001111/transition", {"to": "opening", "reason": "余震"})
+    assert response.status_code == 409 and "本部の決定" in response.get_data(as_text=True)
+    hq = api("hq")
+    assert hq.post("/api/v1/shelters/E1420400001111/transitions", json={"to": "open"}).status_code == 409
+    response = hq.post("/api/v1/shelters/E1420400001111/transitions", json={"to": "open", "reason": "余震で再開設"})
+    assert response.status_code == 200
+    from shelter_ops.db import events
+
+    logged = events(db, shelter_id=shelter["id"], kind="shelter.transition")[0]
+    assert logged["payload"] == {"from": "closed", "to": "open", "reason": "余震で再開設"}
+    assert logged["actor"].startswith("api-hq")
+
+
+def test_every_transition_is_an_event_with_who(db, shelter_a, signed_in):
+    from shelter_ops.db import events
+
+    staff = signed_in("staff", shelter_a)
+    staff.post("/shelters/E1420400001111/transition", {"to": "opening"})
+    staff.post("/shelters/E1420400001111/transition", {"to": "standby"})
+    kinds = [(e["payload"]["to"], e["actor"]) for e in events(db, shelter_id=shelter_a["id"], kind="shelter.transition")]
+    assert kinds == [("standby", "staff1"), ("opening", "staff1")]
+
+
+def test_repeating_a_transition_changes_nothing(db, shelter_a, api):
+    hq = api("hq")
+    for _ in range(2):
+        assert hq.post("/api/v1/shelters/E1420400001111/transitions", json={"to": "opening"}).status_code == 200
+    from shelter_ops.db import events
+
+    assert len(events(db, shelter_id=shelter_a["id"], kind="shelter.transition")) == 1
+
+
+def test_hq_opens_many_shelters_at_once(db, signed_in):
+    ids = [insert_shelter(db, f"E14204000{n:02d}111", f"学校{n}")["id"] for n in range(10, 20)]
+    blocked = insert_shelter(db, "E1420400030111", "使用不可の学校", safety="unusable")
+    hq = signed_in("hq")
+    response = hq.post("/hq/open", {"shelter": ids + [blocked["id"]], "reason": "震度5強"})
+    assert response.status_code == 200
+    assert all(shelters.get(db, i)["state"] == "open" for i in ids)
+    assert shelters.get(db, blocked["id"])["state"] == "standby"
+    assert "使用不可の学校" in response.get_data(as_text=True)
+
+
+def test_checklist_records_who_and_when(db, shelter_a, signed_in):
+    staff = signed_in("staff", shelter_a)
+    staff.post("/shelters/E1420400001111/checklist/unlock")
+    marks = {c["key"]: c["mark"] for c in shelters.checklist(db, shelter_a["id"], shelters.checklist_items(
+        "data/checklist.json"))}
+    assert marks["unlock"]["done_by"] == "staff1" and marks["unlock"]["done_at"]
+    assert marks["reception"] is None
+
+
+def test_safety_check_needs_a_result(db, shelter_a, signed_in):
+    staff = signed_in("staff", shelter_a)
+    response = staff.post("/shelters/E1420400001111/checklist/safety_check")
+    assert response.status_code == 400
+    assert "結果を選んでください" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/shelters/E1420400002111", "/api/v1/shelters/E1420400002111"])
+def test_staff_of_one_shelter_gets_403_on_another(db, shelter_a, shelter_b, signed_in, api, path):
+    client = api("staff", shelter_a) if path.startswith("/api") else signed_in("staff", shelter_a)
+    assert client.get(path).status_code == 403
+
+
+def test_staff_cannot_change_another_shelters_state(db, shelter_a, shelter_b, signed_in):
+    staff = signed_in("staff", shelter_a)
+    assert staff.post("/shelters/E1420400002111/transition", {"to": "opening"}).status_code == 403
+    assert state_of(db, shelter_b) == "standby"
+
+
+def test_staff_sees_only_their_shelter_in_the_api(shelter_a, shelter_b, api):
+    listed = api("staff", shelter_a).get("/api/v1/shelters").get_json()["shelters"]
+    assert [s["kyotsu_id"] for s in listed] == ["E1420400001111"]
+    assert len(api("hq").get("/api/v1/shelters").get_json()["shelters"]) == 2
+
+
+def test_hq_screens_refuse_staff(shelter_a, signed_in):
+    assert signed_in("staff", shelter_a).get("/hq/").status_code == 403
+
+
+def test_a_form_without_csrf_token_is_refused(db, shelter_a, signed_in):
+    staff = signed_in("staff", shelter_a)
+    response = staff.client.post("/shelters/E1420400001111/transition", data={"to": "opening"})
+    assert response.status_code == 400
+    assert "フォームの有効期限" in response.get_data(as_text=True)
+    assert state_of(db, shelter_a) == "standby"
+
+
+def test_api_without_a_token_is_refused(app, shelter_a):
+    response = app.test_client().get("/api/v1/shelters")
+    assert response.status_code == 401
+    assert response.get_json()["error"]["message_en"].startswith("An API token is needed")
+
+
+def test_zones_can_be_added_and_edited_on_the_tablet(db, shelter_a, signed_in):
+    staff = signed_in("staff", shelter_a)
+    staff.post("/shelters/E1420400001111/zones", {"name": "図書室", "kind": "care", "usable_m2": "70", "blocked_places": "2"})
+    zone = [z for z in shelters.zones(db, shelter_a["id"]) if z["name"] == "図書室"][0]
+    assert (zone["kind"], zone["usable_m2"], zone["blocked_places"]) == ("care", 70.0, 2)
+    staff.post(f"/shelters/E1420400001111/zones/{zone['id']}", {"name": "図書室", "kind": "care", "usable_m2": "56"})
+    assert [z for z in shelters.zones(db, shelter_a["id"]) if z["id"] == zone["id"]][0]["usable_m2"] == 56.0
+    response = staff.post("/shelters/E1420400001111/zones", {"name": "廊下", "usable_m2": "-3"})
+    assert response.status_code == 400 and "0以上" in response.get_data(as_text=True)
