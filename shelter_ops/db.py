@@ -50,16 +50,21 @@ def connect(path):
 
 
 def migration_sets():
-    """Every migration set, in the order they apply. A new domain module adds its own here."""
-    from .domain import accounts, households, shelters, settings
+    """Every migration set in the order it applies: the core tables first, then each other domain
+    module that has a `migrations` attribute, by module name. A new module needs no registration."""
+    import importlib
+    import pkgutil
 
-    return [
-        events_migrations,
-        settings.migrations,
-        shelters.migrations,
-        accounts.migrations,
-        households.migrations,
-    ]
+    from . import domain
+
+    core = ["settings", "shelters", "accounts", "households"]
+    others = sorted(m.name for m in pkgutil.iter_modules(domain.__path__) if m.name not in core)
+    sets = [events_migrations]
+    for name in core + others:
+        module = importlib.import_module(f"{domain.__name__}.{name}")
+        if hasattr(module, "migrations"):
+            sets.append(module.migrations)
+    return sets
 
 
 def migrate(db):

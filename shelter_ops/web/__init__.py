@@ -75,10 +75,21 @@ def error_response(error):
     return render_template("error.html", error=error), error.status
 
 
-def init_app(app):
-    from . import api, auth, hq, public, staff
+def blueprints():
+    """The `bp` of every module (and sub-package) of shelter_ops.web: a new area needs no registration."""
+    import importlib
+    import pkgutil
 
-    for blueprint in (auth.bp, staff.bp, hq.bp, public.bp, api.bp):
+    found = []
+    for module_info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{module_info.name}")
+        if hasattr(module, "bp"):
+            found.append(module.bp)
+    return found
+
+
+def init_app(app):
+    for blueprint in blueprints():
         app.register_blueprint(blueprint)
 
     app.register_error_handler(DomainError, error_response)

@@ -1,5 +1,6 @@
 """The JSON API /api/v1: bearer tokens, JSON errors in ja and en, and its OpenAPI document."""
 import importlib
+import pkgutil
 
 from flask import Blueprint, g, jsonify, request
 
@@ -9,8 +10,9 @@ from ...domain.errors import DomainError, Invalid
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-# each module adds its routes to bp and its paths to the OpenAPI document (a dict named OPENAPI)
-MODULES = ["shelters"]
+# Every module of this package adds its routes to bp and its paths to the OpenAPI document
+# (a dict named OPENAPI); a new module needs no registration.
+MODULES = sorted(m.name for m in pkgutil.iter_modules(__path__))
 
 ERROR_SCHEMA = {
     "type": "object",
