@@ -6,7 +6,7 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
-from . import db, i18n, live, vendor
+from . import db, i18n, live
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
@@ -32,6 +32,8 @@ def _secret_key(settings):
 
 def create_app(config=None):
     """The app: settings from defaults, SHELTER_OPS_* and `config`; storage; languages; live; blueprints."""
+    from . import vendor
+
     settings = config_module.load(config)
     if settings["CHECK_VENDOR"] and vendor.missing():
         raise VendorMissing(
