@@ -1,0 +1,84 @@
+"""Congestion levels with half-open thresholds, a lead's override with expiry, and freshness."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shelter_ops.domain import capacity
+
+from conftest import insert_shelter
+
+CONFIG = {"M2_PER_PERSON": 3.5, "LEVEL_THRESHOLDS": "0.3,0.6,0.8", "STALE_MINUTES": 60}
+THRESHOLDS = (0.3, 0.6, 0.8)
+
+
+@pytest.mark.parametrize("occupancy, level", [
+    (0, "vacant"), (2999, "vacant"), (3000, "some"), (5999, "some"), (6000, "crowded"),
+    (7999, "crowded"), (8000, "full"), (10000, "full"), (12000, "full"),
+])
+def test_levels_change_exactly_at_the_thresholds(occupancy, level):
+    # out of 10,000 places: 2,999 is 29.99 % (still vacant), 3,000 is exactly 30 % (some)
+    assert capacity.level_for(occupancy, 10000, THRESHOLDS) == level
+
+
+def test_a_shelter_that_is_not_open_is_not_in_use():
+    assert capacity.level_for(0, 100, THRESHOLDS, is_open=False) == "closed"
+
+
+def test_thresholds_come_from_the_settings():
+    assert capacity.level_for(50, 100, capacity.parse_thresholds("0.5,0.7,0.9")) == "some"
+    with pytest.raises(ValueError):
+        capacity.parse_thresholds("0.6,0.3,0.8")
+
+
+@pytest.mark.parametrize("state", ["standby", "opening", "closing", "closed"])
+def test_only_an_open_shelter_has_a_congestion_level(db, state):
+    shelter = insert_shelter(db, state=state)
+    snap = capacity.snapshot(db, CONFIG, shelter["id"])
+    assert snap["level"] == "closed" and snap["stale"] is False
+
+
+def test_a_lead_sets_full_early_with_a_reason(db):
+    shelter = insert_shelter(db, state="open", opened_at=capacity.now())
+    capacity.set_override(db, shelter["id"], "full", reason="体育館の一部が浸水", minutes=30, actor="lead1")
+    snap = capacity.snapshot(db, CONFIG, shelter["id"])
+    assert snap["level"] == "full"
+    assert snap["override"]["reason"] == "体育館の一部が浸水"
+
+
+def test_an_expired_override_no_longer_applies(db):
+    shelter = insert_shelter(db, state="open", opened_at=capacity.now())
+    capacity.set_override(db, shelter["id"], "full", reason="点検", minutes=30, actor="lead1")
+    later = datetime.now(timezone.utc) + timedelta(minutes=31)
+    snap = capacity.snapshot(db, CONFIG, shelter["id"], at=later)
+    assert snap["level"] == "vacant" and snap["override"] is None
+
+
+def test_an_override_needs_a_reason_and_a_known_level(db):
+    shelter = insert_shelter(db, state="open")
+    with pytest.raises(capacity.Invalid):
+        capacity.set_override(db, shelter["id"], "full", reason=" ", minutes=30, actor="lead1")
+    with pytest.raises(capacity.Invalid):
+        capacity.set_override(db, shelter["id"], "closed", reason="x", minutes=30, actor="lead1")
+
+
+def test_a_count_not_confirmed_for_a_while_is_stale_until_someone_confirms(db):
+    opened = (datetime.now(timezone.utc) - timedelta(minutes=61)).replace(microsecond=0).isoformat()
+    shelter = insert_shelter(db, state="open", opened_at=opened)
+    snap = capacity.snapshot(db, CONFIG, shelter["id"])
+    assert snap["stale"] is True and snap["updated_at"] == opened
+    stamp = capacity.confirm(db, shelter["id"], actor="staff1")
+    snap = capacity.snapshot(db, CONFIG, shelter["id"])
+    assert snap["stale"] is False and snap["updated_at"] == stamp
+
+
+def test_a_count_is_fresh_until_the_stale_time_has_passed(db):
+    opened = (datetime.now(timezone.utc) - timedelta(minutes=59)).replace(microsecond=0).isoformat()
+    shelter = insert_shelter(db, state="open", opened_at=opened)
+    assert capacity.snapshot(db, CONFIG, shelter["id"])["stale"] is False
+    assert capacity.snapshot(db, {**CONFIG, "STALE_MINUTES": 30}, shelter["id"])["stale"] is True
+
+
+def test_an_open_shelter_without_floor_area_is_shown_as_being_checked(db):
+    shelter = insert_shelter(db, state="open", opened_at=capacity.now(), zones=())
+    snap = capacity.snapshot(db, CONFIG, shelter["id"])
+    assert snap["capacity"] == 0 and snap["stale"] is True
