@@ -1,7 +1,109 @@
-"""Live updates over Socket.IO: every emit in the app goes through the notify functions here."""
-from flask_socketio import SocketIO
+"""Live updates over Socket.IO: every emit in the app goes through the notify functions here.
+
+Rooms: `shelter:<id>` (that shelter's staff and HQ), `hq` (HQ only), `public` (anyone). A notify
+only marks the shelter dirty; a background task flushes the dirty shelters every FLUSH_SECONDS
+with its own database connection, so a burst of check-ins costs each request a set insert and
+reaches every screen as a few updates per second carrying the latest state.
+"""
+import threading
+
+from flask import current_app, request
+from flask_socketio import SocketIO, emit, join_room
+
+from .db import connect
+from .domain import capacity
 
 socketio = SocketIO()
+
+FLUSH_SECONDS = 0.3
+IDLE_FLUSHES = 100  # the flusher stops after ~30 s without changes; the next notify starts it again
+EXTENSION = "shelter_ops_live"
+
+
+class Hub:
+    """The dirty shelters of one app and the task that flushes them."""
+
+    def __init__(self, app):
+        self.app = app
+        self.lock = threading.Lock()
+        self.dirty = set()
+        self.everything = False
+        self.running = False
+        self.flushes = 0
+
+    def mark(self, shelter_id=None):
+        with self.lock:
+            if shelter_id is None:
+                self.everything = True
+            else:
+                self.dirty.add(shelter_id)
+            if self.running:
+                return
+            self.running = True
+        socketio.start_background_task(self.run)
+
+    def take(self):
+        """The shelters to send now, or None when the task should stop."""
+        with self.lock:
+            ids, everything = self.dirty, self.everything
+            self.dirty, self.everything = set(), False
+            return ids, everything
+
+    def run(self):
+        db = connect(self.app.config["DB"])
+        idle = 0
+        try:
+            while True:
+                socketio.sleep(FLUSH_SECONDS)
+                ids, everything = self.take()
+                if not ids and not everything:
+                    idle += 1
+                    with self.lock:
+                        if idle >= IDLE_FLUSHES and not self.dirty and not self.everything:
+                            self.running = False
+                            return
+                    continue
+                idle = 0
+                try:
+                    self.flush(db, ids, everything)
+                except Exception:  # a failed flush must not stop live updates for good
+                    self.app.logger.exception("live: flush failed")
+        finally:
+            with self.lock:
+                self.running = False
+            db.close()
+
+    def flush(self, db, ids, everything):
+        snaps = capacity.snapshots(db, self.app.config)
+        self.flushes += 1
+        for snap in snaps:
+            if everything or snap["id"] in ids:
+                send(snap, snaps, self.app.config)
+
+
+def send(snap, snaps, config):
+    """One shelter's state to its staff, to HQ and (unless hidden) to the public."""
+    socketio.emit("occupancy", staff_payload(snap), to=f"shelter:{snap['id']}")
+    socketio.emit("occupancy", hq_payload(snap, snaps, config), to="hq")
+    if not snap["hidden"]:
+        socketio.emit("occupancy", capacity.public_record(snap), to="public")
+
+
+def staff_payload(snap):
+    return {key: value for key, value in snap.items()}
+
+
+def hq_payload(snap, snaps, config):
+    """What HQ gets: the staff figures, plus the nearest shelters with space when this one is at the alert share."""
+    out = staff_payload(snap)
+    alert = capacity.alerts([snap], config) and snap["state"] == "open"
+    out["alert"] = bool(alert)
+    out["nearest"] = [
+        {"id": s["id"], "kyotsu_id": s["kyotsu_id"], "name": s["name"], "name_en": s["name_en"],
+         "km": round(km, 2), "free": s["capacity"] - s["occupancy"], "level": s["level"]}
+        for s, km in (capacity.nearest_with_space(snaps, snap["lat"], snap["lon"], exclude=snap["id"]) if alert else [])
+    ]
+    return out
 
 
 def init_app(app):
@@ -10,14 +112,100 @@ def init_app(app):
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["MESSAGE_QUEUE"] or None,
     )
+    app.extensions[EXTENSION] = Hub(app)
+
+
+def _hub():
+    try:
+        return current_app.extensions.get(EXTENSION)
+    except RuntimeError:  # outside the app (a script): nobody is listening here
+        return None
 
 
 def notify_shelter(shelter_id):
-    """A shelter's state changed (lifecycle, checklist, zones)."""
-    socketio.emit("shelter", {"id": shelter_id}, to="hq")
-    socketio.emit("shelter", {"id": shelter_id}, to=f"shelter:{shelter_id}")
+    """A shelter's state changed (lifecycle, checklist, zones, visibility)."""
+    hub = _hub()
+    if hub is not None:
+        hub.mark(shelter_id)
 
 
 def notify_occupancy(shelter_id):
-    """Someone arrived or left. (Coalesced and filled with figures by the live-occupancy work.)"""
-    notify_shelter(shelter_id)
+    """Someone arrived or left, or the count was confirmed or overridden."""
+    hub = _hub()
+    if hub is not None:
+        hub.mark(shelter_id)
+
+
+def notify_all():
+    """Something every figure depends on changed (m² per person): resend every shelter."""
+    hub = _hub()
+    if hub is not None:
+        hub.mark(None)
+
+
+# --- clients joining rooms; each gets a fresh snapshot on (re)joining ---
+
+def _user():
+    from .web import current_user
+
+    return current_user()
+
+
+def _refuse(ja, en):
+    emit("refused", {"message_ja": ja, "message_en": en})
+    return False
+
+
+def join(spec):
+    """Join one room: "public", "hq" or a shelter ("shelter:<ref>" or {"shelter": ref}). Returns True when joined."""
+    from .db import get_db
+    from .domain import shelters
+    from .domain.errors import DomainError
+
+    if isinstance(spec, dict):
+        spec = spec.get("room") or (f"shelter:{spec['shelter']}" if spec.get("shelter") else "")
+    spec = str(spec or "")
+    config = current_app.config
+    db = get_db()
+    if spec == "public":
+        join_room("public")
+        emit("snapshot", {"room": "public", "shelters": capacity.public_snapshots(db, config)})
+        return True
+    user = _user()
+    if user is None:
+        return _refuse("サインインしてください。", "Sign in first.")
+    if spec == "hq":
+        if user["role"] != "hq":
+            return _refuse("本部の画面です。", "This is for HQ only.")
+        join_room("hq")
+        snaps = capacity.snapshots(db, config)
+        emit("snapshot", {"room": "hq", "shelters": [hq_payload(s, snaps, config) for s in snaps],
+                          "totals": capacity.totals(snaps)})
+        return True
+    if spec.startswith("shelter:"):
+        try:
+            shelter = shelters.get(db, spec.split(":", 1)[1])
+            shelters.require_access(user, shelter)
+        except DomainError as error:
+            return _refuse(error.ja, error.en)
+        join_room(f"shelter:{shelter['id']}")
+        emit("occupancy", staff_payload(capacity.snapshot(db, config, shelter["id"])))
+        return True
+    return _refuse(f"不明な部屋です: {spec}", f"Unknown room: {spec}")
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    """Anyone may connect; rooms named in `auth` ({"rooms": [...]}) or ?room= are joined at once."""
+    rooms = []
+    if isinstance(auth, dict):
+        rooms = auth.get("rooms") or ([auth["room"]] if auth.get("room") else [])
+    rooms += request.args.getlist("room")
+    for room in rooms:
+        join(room)
+    return True
+
+
+@socketio.on("join")
+def on_join(spec):
+    return join(spec)

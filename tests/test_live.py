@@ -1,0 +1,127 @@
+"""Live updates: every screen in the right room gets the new figures, coalesced, and nobody else does."""
+import time
+
+import pytest
+
+from shelter_ops import live
+from shelter_ops.domain import capacity
+
+from conftest import insert_shelter
+
+WAIT_SECONDS = 5
+
+
+def received(client, name="occupancy"):
+    return [m["args"][0] for m in client.get_received() if m["name"] == name]
+
+
+def wait_for(client, predicate, name="occupancy"):
+    """Messages `name` received until one matches; bounded."""
+    seen = []
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        seen += received(client, name)
+        if any(predicate(m) for m in seen):
+            return seen
+        time.sleep(0.05)
+    raise AssertionError(f"no matching {name!r} message within {WAIT_SECONDS}s; got {seen}")
+
+
+@pytest.fixture
+def open_a(db):
+    return insert_shelter(db, "E1420400001111", "第一小学校", state="open", opened_at=capacity.now())
+
+
+@pytest.fixture
+def open_b(db):
+    return insert_shelter(db, "E1420400002111", "第二小学校", state="open", opened_at=capacity.now())
+
+
+def socket_for(app, session, room):
+    client = live.socketio.test_client(app, flask_test_client=session.client if session else None,
+                                       auth={"rooms": [room]})
+    assert client.is_connected()
+    return client
+
+
+def add_zone(session, shelter, m2):
+    response = session.post(f"/shelters/{shelter['kyotsu_id']}/zones",
+                            {"name": "多目的室", "kind": "general", "usable_m2": str(m2)})
+    assert response.status_code == 302
+
+
+def test_joining_gives_a_fresh_snapshot_at_once(app, open_a, signed_in):
+    staff = socket_for(app, signed_in("staff", open_a), f"shelter:{open_a['kyotsu_id']}")
+    first = received(staff)
+    assert first and first[0]["kyotsu_id"] == open_a["kyotsu_id"] and first[0]["capacity"] == 100
+    assert {"kyotsu_id", "occupancy", "capacity", "level", "stale", "updated_at", "m2_per_person"} <= set(first[0])
+    assert first[0]["zones"][0]["name"] == "体育館"  # staff see their zones
+
+
+def test_a_change_reaches_the_shelter_room_hq_and_public_but_not_other_shelters_staff(
+        app, open_a, open_b, signed_in):
+    lead = signed_in("lead", open_a)
+    in_shelter = socket_for(app, signed_in("staff", open_a), f"shelter:{open_a['kyotsu_id']}")
+    hq = socket_for(app, signed_in("hq"), "hq")
+    public = socket_for(app, None, "public")
+    other = socket_for(app, signed_in("staff", open_b), f"shelter:{open_b['kyotsu_id']}")
+    for client in (in_shelter, hq, public, other):
+        client.get_received()
+
+    add_zone(lead, open_a, 35.0)  # ten more places
+
+    def grown(m):
+        return m["kyotsu_id"] == open_a["kyotsu_id"] and m["capacity"] == 110
+
+    assert any(m.get("zones") for m in wait_for(in_shelter, grown))
+    hq_messages = wait_for(hq, grown)
+    assert "alert" in hq_messages[-1]
+    public_messages = wait_for(public, grown)
+    assert all(set(m) == set(capacity.PUBLIC_KEYS) for m in public_messages)
+    assert not [m for m in received(other) if m["kyotsu_id"] == open_a["kyotsu_id"]]
+
+
+def test_staff_cannot_join_another_shelters_room(app, open_a, open_b, signed_in):
+    client = socket_for(app, signed_in("staff", open_b), f"shelter:{open_a['kyotsu_id']}")
+    assert received(client, "refused")
+    assert not received(client)
+
+
+@pytest.mark.parametrize("role", [None, "staff", "lead"])
+def test_only_hq_joins_the_hq_room(app, open_a, signed_in, role):
+    client = socket_for(app, signed_in(role, open_a) if role else None, "hq")
+    assert received(client, "refused")
+    assert not received(client, "snapshot")
+
+
+def test_the_public_room_never_hears_of_a_hidden_shelter(app, db, open_a, signed_in):
+    hidden = insert_shelter(db, "E1420400009111", "非公開の避難所", state="open", hidden=1)
+    public = socket_for(app, None, "public")
+    snapshot = received(public, "snapshot")[0]
+    assert [s["kyotsu_id"] for s in snapshot["shelters"]] == [open_a["kyotsu_id"]]
+    add_zone(signed_in("lead", hidden), hidden, 35.0)
+    add_zone(signed_in("lead", open_a), open_a, 35.0)
+    messages = wait_for(public, lambda m: m["kyotsu_id"] == open_a["kyotsu_id"])
+    assert hidden["kyotsu_id"] not in [m["kyotsu_id"] for m in messages + received(public)]
+
+
+def test_a_burst_of_changes_arrives_as_a_few_updates_with_the_latest_state(app, db, open_a, signed_in):
+    client = socket_for(app, signed_in("staff", open_a), f"shelter:{open_a['kyotsu_id']}")
+    client.get_received()
+    with app.test_request_context():
+        for n in range(200):
+            if n == 199:
+                capacity.set_m2_per_person(db, 2.0, actor="hq1")
+            live.notify_occupancy(open_a["id"])
+    messages = wait_for(client, lambda m: m["capacity"] == 175)
+    assert len(messages) <= 3
+    assert messages[-1]["m2_per_person"] == 2.0
+
+
+def test_a_client_that_reconnects_gets_the_current_figures(app, db, open_a, signed_in):
+    session = signed_in("staff", open_a)
+    client = socket_for(app, session, f"shelter:{open_a['kyotsu_id']}")
+    client.disconnect()
+    capacity.set_m2_per_person(db, 4.0, actor="hq1")
+    client.connect(auth={"rooms": [f"shelter:{open_a['kyotsu_id']}"]})
+    assert received(client)[-1]["capacity"] == 87
