@@ -31,9 +31,14 @@ def create_reserved_numbers(db):
 
 def normalize(text):
     """Fold what a person or a scanner may send: full-width (NFKC), lower case, spaces and hyphens."""
-    text = unicodedata.normalize("NFKC", str(text or "")).upper()
-    for ch in " \t\r\n-‐‑‒–—―ー_":
-        text = text.replace(ch, "")
+    text = str(text or "")
+    for _ in range(4):  # upper() and removals can un-normalize odd input: repeat to a fixed point
+        before = text
+        text = unicodedata.normalize("NFKC", text).upper()
+        for ch in " \t\r\n-‐‑‒–—―ー_":
+            text = text.replace(ch, "")
+        if text == before:
+            break
     return text
 
 
