@@ -24,7 +24,7 @@ def import_command(files, quiet):
     failed = False
     for path in files:
         report = import_file(get_db(), path, actor="cli", progress=not quiet)
-        click.echo(report.summary())
+        click.echo(report.text())  # summary, then each problem: file:line [column] "value" ja / en
         failed = failed or not report.ok
     if failed:
         sys.exit(1)

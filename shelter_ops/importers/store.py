@@ -1,0 +1,78 @@
+"""Writing checked records in one transaction: add new, update changed by 共通ID, leave the rest alone."""
+import json
+
+from ..db import new_id, now, record_event, write
+
+BATCH = 500
+TABLES = {"shelters": ("shelters", "shelter.imported"), "sites": ("emergency_sites", "site.imported")}
+
+
+def store(db, fmt, records, report, *, actor):
+    """Write `records` (dicts keyed by column, with kyotsu_id) and count them into `report`.
+
+    A shelter's state, safety, zones and name_en are never touched: the file owns only the
+    columns it has. Plain executemany in batches: sqlite-utils' insert inspects the table per call.
+    """
+    table, event_kind = TABLES[fmt.kind]
+    stamp = now()
+    with write(db):
+        batch = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= BATCH:
+                _store_batch(db, table, event_kind, fmt, batch, report, actor=actor, stamp=stamp)
+                batch = []
+        if batch:
+            _store_batch(db, table, event_kind, fmt, batch, report, actor=actor, stamp=stamp)
+        if report.added or report.updated:
+            record_event(db, "import.completed", actor=actor, payload={
+                "file": report.filename, "format": report.format, "kind": fmt.kind,
+                "added": report.added, "updated": report.updated, "unchanged": report.unchanged})
+
+
+def _store_batch(db, table, event_kind, fmt, batch, report, *, actor, stamp):
+    fields = sorted({key for record in batch for key in record} - {"kyotsu_id"})
+    ids = [record["kyotsu_id"] for record in batch]
+    cursor = db.execute(
+        f"select id, kyotsu_id, {', '.join(fields)} from {table} where kyotsu_id in ({', '.join('?' * len(ids))})", ids)
+    columns = [c[0] for c in cursor.description]
+    existing = {row[1]: dict(zip(columns, row)) for row in cursor.fetchall()}
+    inserts, updates, events = [], {}, []
+    for record in batch:
+        old = existing.get(record["kyotsu_id"])
+        if old is None:
+            row_id = new_id()
+            inserts.append([row_id, record["kyotsu_id"], *[record.get(f) for f in fields]])
+            payload = {"action": "added", "kyotsu_id": record["kyotsu_id"], "name": record.get("name")}
+            report.added += 1
+        else:
+            row_id = old["id"]
+            changes = {f: [old[f], record[f]] for f in fields if f in record and old[f] != record[f]}
+            if not changes:
+                report.unchanged += 1
+                continue
+            keys = tuple(f for f in fields if f in record)
+            updates.setdefault(keys, []).append([*[record[f] for f in keys], stamp, row_id])
+            payload = {"action": "updated", "kyotsu_id": record["kyotsu_id"], "changes": changes}
+            report.updated += 1
+        payload.update({"file": report.filename, "format": fmt.key})
+        shelter_id = row_id if table == "shelters" else None
+        if shelter_id:
+            report.changed_shelter_ids.append(shelter_id)
+        else:
+            payload["site_id"] = row_id
+        events.append([new_id(), stamp, actor or "system", shelter_id, event_kind,
+                       json.dumps(payload, ensure_ascii=False, sort_keys=True)])
+    if inserts:
+        extra = {"shelters": ["state", "hidden"]}.get(table, [])
+        extra_values = {"shelters": ["standby", 0]}.get(table, [])
+        names = ["id", "kyotsu_id", *fields, *extra, "updated_at"]
+        db.conn.executemany(
+            f"insert into {table} ({', '.join(names)}) values ({', '.join('?' * len(names))})",
+            [[*row, *extra_values, stamp] for row in inserts])
+    for keys, rows in updates.items():
+        assignments = ", ".join(f"{k} = ?" for k in (*keys, "updated_at"))
+        db.conn.executemany(f"update {table} set {assignments} where id = ?", rows)
+    if events:
+        db.conn.executemany("insert into events (id, at, actor, shelter_id, kind, payload) values (?, ?, ?, ?, ?, ?)",
+                            events)
