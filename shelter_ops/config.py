@@ -30,6 +30,11 @@ DEFAULTS = {
     "FONT_PATH": "",
     # privacy
     "RETENTION_DAYS": 30,
+    # residents' requests from phones (要望): at most this many per client per window
+    "RESIDENT_REQUEST_LIMIT": 5,
+    "RESIDENT_REQUEST_WINDOW_MINUTES": 60,
+    # reports to HQ
+    "REPORT_INTERVAL_HOURS": 6,  # a periodic report (第N報) is due this long after the last one
 }
 
 

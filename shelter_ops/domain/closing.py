@@ -1,0 +1,438 @@
+"""Closing a shelter (撤収): consolidation into another shelter, the handover export to HQ, then the purge.
+
+The order is enforced: residents moved (0 present) → closed → final report → handover export
+(logged: who, when, which rows, why) → purge of personal data (by hand, or RETENTION_DAYS after
+closing). A purge before the export is refused.
+"""
+import csv
+import io
+import json
+import zipfile
+from datetime import datetime, timedelta, timezone
+
+from sqlite_utils.migrations import Migrations
+
+from ..db import now, record_event, write
+from . import households, reports, shelters
+from .errors import Conflict, Forbidden, Invalid
+
+migrations = Migrations("closing")
+
+
+@migrations()
+def create_closing(db):
+    db["closings"].create(
+        {
+            "shelter_id": str,
+            "consolidated_to": str,
+            "consolidated_at": str,
+            "exported_at": str,
+            "exported_by": str,
+            "export_event": str,
+            "purged_at": str,
+            "purged_by": str,
+        },
+        pk="shelter_id",
+        foreign_keys=[("shelter_id", "shelters", "id")],
+    )
+    # what is left of a shelter's residents after the purge: counts, no one
+    db["purge_summaries"].create(
+        {
+            "id": str,
+            "shelter_id": str,
+            "purged_at": str,
+            "households": int,
+            "persons": int,
+            "counts": str,  # JSON: by sex, age band, care-need code, place of stay, status
+        },
+        pk="id",
+        foreign_keys=[("shelter_id", "shelters", "id")],
+    )
+    db["purge_summaries"].create_index(["shelter_id"])
+
+
+CLOSING_ROLES = ("lead", "hq")
+REMOVED = "[削除]"
+
+
+def _require_role(role):
+    if role not in CLOSING_ROLES:
+        raise Forbidden("この操作は避難所責任者か本部だけができます。", "Only a shelter lead or HQ can do this.")
+
+
+def status(db, shelter_id):
+    """Where a shelter stands on its way out: {"state", "present", "final_report", "exported_at", "purged_at",
+    "consolidated_to", "next"} with `next` one of consolidate | close | final_report | export | purge | done."""
+    shelter = shelters.get(db, shelter_id)
+    row = db.execute("select consolidated_to, consolidated_at, exported_at, exported_by, purged_at, purged_by "
+                     "from closings where shelter_id = ?", [shelter["id"]]).fetchone()
+    keys = ("consolidated_to", "consolidated_at", "exported_at", "exported_by", "purged_at", "purged_by")
+    info = dict(zip(keys, row)) if row else dict.fromkeys(keys)
+    present = shelters.present_count(db, shelter["id"])
+    exported = _exported_since_closing(shelter, info)
+    info.update({"state": shelter["state"], "present": present, "final_report": reports.has_final(db, shelter["id"]),
+                 "exported": exported, "purged": bool(info["purged_at"] and exported
+                                                       and info["purged_at"] >= info["exported_at"])})
+    if shelter["state"] in ("standby", "opening"):
+        info["next"] = "done" if info["purged"] or not info["exported_at"] else "purge"
+    elif present:
+        info["next"] = "consolidate"
+    elif shelter["state"] != "closed":
+        info["next"] = "close"
+    elif not info["final_report"]:
+        info["next"] = "final_report"
+    elif not exported:
+        info["next"] = "export"
+    elif not info["purged"]:
+        info["next"] = "purge"
+    else:
+        info["next"] = "done"
+    return info
+
+
+def _exported_since_closing(shelter, info):
+    return bool(info.get("exported_at") and shelter["closed_at"] and info["exported_at"] >= shelter["closed_at"])
+
+
+# --- consolidation (統合) ---
+
+def consolidate(db, from_id, to_id, *, actor, role, confirmed=False):
+    """Move everyone checked in at shelter A (households and count-only heads) to open shelter B in one
+    transaction; A goes to 閉鎖準備 so nobody new is admitted. Returns {"households", "persons", "heads"}."""
+    _require_role(role)
+    if not confirmed:
+        raise Conflict("統合するには確認が必要です。", "Consolidation needs confirmation.")
+    with write(db):
+        source = shelters.get(db, from_id)
+        target = shelters.get(db, to_id)
+        if source["id"] == target["id"]:
+            raise Invalid("移送先に同じ避難所は選べません。", "Choose another shelter to move people to.")
+        if target["state"] != "open":
+            raise Conflict(f"移送先の{target['name']}は開設していません。",
+                           f"{target.get('name_en') or target['name']} is not open; choose an open shelter.")
+        if source["state"] not in ("open", "closing"):
+            raise Conflict("開設中か閉鎖準備中の避難所だけ統合できます。",
+                           "Only an open or closing shelter can be consolidated.")
+        if source["state"] == "open":
+            shelters.transition(db, source["id"], "closing", actor=actor, role=role,
+                                reason=f"統合 → {target['kyotsu_id'] or target['name']}")
+        moved = db.execute("select id from households where shelter_id = ? and status = 'checked_in'",
+                           [source["id"]]).fetchall()
+        persons = 0
+        for (household_id,) in moved:
+            result = households.transfer(db, household_id, target["id"], actor=actor)
+            persons += sum(1 for p in result["household"]["persons"] if p["status"] != "out")
+        heads = 0
+        for (sex, band), n in households.headcounts(db, source["id"])["groups"].items():
+            for _ in range(n):
+                households.count_head(db, source["id"], sex, band, actor=actor, delta=-1)
+                households.count_head(db, target["id"], sex, band, actor=actor, delta=1)
+                heads += 1
+        stamp = now()
+        db["closings"].upsert({"shelter_id": source["id"], "consolidated_to": target["id"], "consolidated_at": stamp},
+                              pk="shelter_id")
+        record_event(db, "shelter.consolidated", actor=actor, shelter_id=source["id"],
+                     payload={"to": target["id"], "households": len(moved), "persons": persons, "heads": heads})
+    return {"households": len(moved), "persons": persons, "heads": heads, "to": target}
+
+
+# --- the handover export ---
+
+ROSTER_COLUMNS = [
+    ("reception_number", "受付番号"), ("status", "状態"), ("staying", "滞在場所"), ("checked_in_at", "入所日時"),
+    ("checked_out_at", "退所日時"), ("transferred_from", "移送元"), ("address", "住所"), ("postcode", "郵便番号"),
+    ("phone", "電話番号"), ("emergency_contact", "緊急連絡先"), ("home_damage", "住家の被害"), ("pets", "ペット"),
+    ("vehicle", "車両"), ("consent", "安否確認の同意"), ("name", "氏名"), ("kana", "ふりがな"), ("sex", "性別"),
+    ("birth_date", "生年月日"), ("age", "年齢"), ("relation", "続柄"), ("nationality", "国籍"), ("language", "言語"),
+    ("person_status", "個人の状態"), ("injury_illness", "負傷・疾病"), ("care_codes", "要配慮"),
+    ("allergens", "アレルギー"), ("allergens_other", "その他のアレルギー"), ("medication", "服薬"),
+    ("medical_devices", "医療機器"), ("diet", "食事制限"), ("notes", "備考"),
+]
+ALL_STATUSES = tuple(households.HOUSEHOLD_STATUSES)
+
+
+def handover_roster(db, shelter_id):
+    """Every household registered at the shelter (in or out) with its persons, 非公開 persons left out:
+    they are never disclosed in any export (DOMAIN.md §8); their card goes to HQ on the restricted path."""
+    return [h for h in households.roster(db, shelter_id, include_sensitive=True, include_hidden=False,
+                                         statuses=ALL_STATUSES) if h["persons"]]
+
+
+def _value(value):
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return " ".join(str(v) for v in value)
+    return str(value)
+
+
+def roster_csv(roster):
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([ja for _key, ja in ROSTER_COLUMNS])
+    for household in roster:
+        for person in household["persons"]:
+            values = {**household, **person, "person_status": person.get("status"), "status": household["status"]}
+            writer.writerow([_value(values.get(key)) for key, _ja in ROSTER_COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def events_csv(db, shelter_id, hidden_values=()):
+    """The shelter's event log, oldest first, with the values of 非公開 persons masked."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["id", "at", "actor", "kind", "payload"])
+    for row in db.execute("select id, at, actor, kind, payload from events where shelter_id = ? order by at, rowid",
+                          [shelter_id]):
+        payload = row[4] or ""
+        for value in hidden_values:
+            payload = payload.replace(value, REMOVED)
+        writer.writerow([*row[:4], payload])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _roster_pdf(shelter, roster):
+    """The roster as PDF through offline_print, if the paper work has a roster renderer; else None."""
+    try:
+        from offline_print import roster as roster_print
+    except ImportError:
+        return None
+    render = getattr(roster_print, "render_roster", None) or getattr(roster_print, "render", None)
+    if render is None:
+        return None
+    try:
+        return render(shelter, roster, sensitive=True)
+    except TypeError:
+        return render(shelter, roster)
+
+
+def export(db, shelter_id, *, actor, role, reason, with_pdf=True):
+    """The handover to HQ: a ZIP of the roster (CSV, and PDF where offline_print can draw it) and the event log.
+    Recorded as an export event (who, when, which rows, why). Returns {"filename", "data", "files", "event_id"}."""
+    _require_role(role)
+    reason = " ".join(str(reason or "").split())[:500]
+    if not reason:
+        raise Invalid("引き渡しの理由を入力してください（例: 閉鎖に伴う本部への引き渡し）。",
+                      "Give the reason for the export (e.g. handover to HQ on closing).")
+    with write(db):
+        shelter = shelters.get(db, shelter_id)
+        if shelter["state"] != "closed":
+            raise Conflict("引き渡しは閉鎖した避難所だけです。先に閉鎖してください。",
+                           "Only a closed shelter is handed over. Close it first.")
+        if not reports.has_final(db, shelter["id"]):
+            raise Conflict("先に最終報告を本部に送ってください。", "Send the final report to HQ first.")
+        roster = handover_roster(db, shelter["id"])
+        hidden = _personal_values(db, shelter["id"], only_hidden=True)
+        files = {"roster.csv": roster_csv(roster), "events.csv": events_csv(db, shelter["id"], hidden)}
+        pdf = _roster_pdf(shelter, roster) if with_pdf else None
+        if pdf:
+            files["roster.pdf"] = pdf
+        stamp = now()
+        event_id = record_event(db, "handover.exported", actor=actor, shelter_id=shelter["id"], payload={
+            "reason": reason, "files": sorted(files),
+            "households": [h["id"] for h in roster], "persons": sum(len(h["persons"]) for h in roster)})
+        db["closings"].upsert({"shelter_id": shelter["id"], "exported_at": stamp, "exported_by": actor,
+                               "export_event": event_id}, pk="shelter_id")
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    filename = f"handover-{shelter['kyotsu_id'] or shelter['id']}-{stamp[:10]}.zip"
+    return {"filename": filename, "data": data.getvalue(), "files": sorted(files), "event_id": event_id,
+            "households": len(roster), "persons": sum(len(h["persons"]) for h in roster)}
+
+
+def exports(db, shelter_id=None):
+    """Export events, newest first (who, when, why, which rows)."""
+    return [e for e in _events(db, "handover.exported", shelter_id)]
+
+
+def _events(db, kind, shelter_id):
+    from ..db import events
+
+    return events(db, shelter_id=shelter_id, kind=kind, limit=1000)
+
+
+# --- the purge ---
+
+# vocabulary-like columns: blanked in their rows, but not searched for elsewhere ("妻", "ja" are no one)
+NOT_IDENTIFYING = {"relation", "nationality", "language", "home_damage", "age", "care_codes", "allergens"}
+
+
+def _personal_values(db, shelter_id, *, only_hidden=False):
+    """Every identifying value (≥ 2 characters) of the shelter's households and persons, longest first."""
+    values = set()
+    hcols = [c for c in households.PERSONAL_COLUMNS["households"] if c not in NOT_IDENTIFYING]
+    pcols = [c for c in households.PERSONAL_COLUMNS["persons"] if c not in NOT_IDENTIFYING]
+    hidden_filter = " and p.non_disclosure = 1" if only_hidden else ""
+    if not only_hidden:
+        for row in db.execute(f"select {', '.join(hcols)} from households where shelter_id = ?", [shelter_id]):
+            values.update(_strings(row))
+    for row in db.execute(f"select {', '.join('p.' + c for c in pcols)} from persons p join households h "
+                          f"on h.id = p.household_id where h.shelter_id = ?{hidden_filter}", [shelter_id]):
+        values.update(_strings(row))
+    if only_hidden:  # the household's contact details identify a hidden person too
+        for row in db.execute(f"select {', '.join('h.' + c for c in hcols)} from households h where h.shelter_id = ? "
+                              f"and exists (select 1 from persons p where p.household_id = h.id "
+                              f"and p.non_disclosure = 1)", [shelter_id]):
+            values.update(_strings(row))
+    return sorted(values, key=len, reverse=True)
+
+
+def _strings(row):
+    out = set()
+    for value in row:
+        if value is None or isinstance(value, (int, float)):
+            continue
+        text = str(value)
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            decoded = None
+        if isinstance(decoded, list):
+            continue  # code lists (care codes, allergen keys) are vocabulary, not a person
+        text = text.strip()
+        if len(text) >= 2:
+            out.add(text)
+            escaped = json.dumps(text)[1:-1]  # as a payload written with ensure_ascii would hold it
+            if escaped != text:
+                out.add(escaped)
+    return out
+
+
+def _summary(db, shelter_id):
+    counts = {"sex": {}, "age_band": {}, "care": {}, "staying": {}, "status": {}}
+    households_n = db.execute("select count(*) from households where shelter_id = ?", [shelter_id]).fetchone()[0]
+    persons_n = 0
+    for sex, band, care, staying, status in db.execute(
+            "select p.sex, p.age_band, p.care_codes, h.staying, h.status from persons p join households h "
+            "on h.id = p.household_id where h.shelter_id = ?", [shelter_id]):
+        persons_n += 1
+        for key, value in (("sex", sex), ("age_band", band), ("staying", staying), ("status", status)):
+            counts[key][value or "unknown"] = counts[key].get(value or "unknown", 0) + 1
+        for code in json.loads(care or "[]"):
+            counts["care"][code] = counts["care"].get(code, 0) + 1
+    return households_n, persons_n, counts
+
+
+def _scrub_tables(db, shelter_id, values):
+    """Replace the values in every text cell of the shelter's rows in any table with a shelter_id, in the
+    shelter's events, and in the inquiry log."""
+    skip = {"households", "persons", "shelters", "zones", "purge_summaries", "closings"}
+    targets = []
+    for table in db.table_names():
+        if table in skip or table.startswith(("sqlite_", "_")):
+            continue
+        columns = {c.name: c.type for c in db[table].columns}
+        texts = [name for name, kind in columns.items() if kind.upper() in ("TEXT", "")
+                 and name not in ("id", "kind", "actor", "at") and not name.endswith(("_id", "_at"))]
+        if table == "inquiries":
+            targets.append((table, texts, "1 = 1", []))
+        elif "shelter_id" in columns:
+            targets.append((table, [c for c in texts if c != "shelter_id"], "shelter_id = ?", [shelter_id]))
+    changed = 0
+    for table, columns, where, args in targets:
+        for column in columns:
+            for value in values:
+                cur = db.execute(f"update [{table}] set [{column}] = replace([{column}], ?, ?) "
+                                 f"where {where} and instr([{column}], ?) > 0", [value, REMOVED, *args, value])
+                changed += cur.rowcount
+    return changed
+
+
+def purge(db, shelter_id, *, actor, role, compact=True):
+    """Remove the shelter's personal data: names, contacts and needs become anonymous counts (a summary row),
+    the event log keeps what happened but not who. Refused (409) before the handover export.
+    Returns {"households", "persons", "cells"}."""
+    _require_role(role)
+    previous = db.execute("PRAGMA secure_delete").fetchone()[0]
+    db.execute("PRAGMA secure_delete=ON")  # freed space is overwritten with zeros, not left readable
+    try:
+        with write(db):
+            shelter = shelters.get(db, shelter_id)
+            info = status(db, shelter["id"])
+            if shelter["state"] != "closed":
+                raise Conflict("個人情報の消去は閉鎖した避難所だけです。",
+                               "Personal data is removed only from a closed shelter.")
+            if not info["exported"]:
+                raise Conflict("本部への引き渡し（名簿の出力）の前には消去できません。先に引き渡してください。",
+                               "Personal data cannot be removed before the handover export to HQ. Export first.")
+            values = _personal_values(db, shelter["id"])
+            households_n, persons_n, counts = _summary(db, shelter["id"])
+            ids = [r[0] for r in db.execute("select id from households where shelter_id = ?", [shelter["id"]])]
+            hcols = households.PERSONAL_COLUMNS["households"]
+            pcols = households.PERSONAL_COLUMNS["persons"]
+            marks = ",".join("?" * len(ids))
+            if ids:
+                db.execute(f"update households set {', '.join(c + ' = null' for c in hcols)} where id in ({marks})",
+                           ids)
+                db.execute(f"update persons set {', '.join(c + ' = null' for c in pcols)}, non_disclosure = 0 "
+                           f"where household_id in ({marks})", ids)
+            cells = _scrub_tables(db, shelter["id"], values)
+            stamp = now()
+            from ..db import new_id
+
+            db["purge_summaries"].insert({"id": new_id(), "shelter_id": shelter["id"], "purged_at": stamp,
+                                          "households": households_n, "persons": persons_n,
+                                          "counts": json.dumps(counts, sort_keys=True)})
+            db["closings"].upsert({"shelter_id": shelter["id"], "purged_at": stamp, "purged_by": actor},
+                                  pk="shelter_id")
+            record_event(db, "handover.purged", actor=actor, shelter_id=shelter["id"],
+                         payload={"households": households_n, "persons": persons_n})
+    finally:
+        db.execute(f"PRAGMA secure_delete={int(previous)}")
+    if compact:
+        compact_file(db)
+    return {"households": households_n, "persons": persons_n, "cells": cells}
+
+
+def compact_file(db, attempts=20):
+    """Leave no old page behind: checkpoint the WAL into the file and truncate it, rebuild the file (VACUUM),
+    and checkpoint again. Returns True when the WAL was emptied (a reader holding an old snapshot can delay it)."""
+    import time
+
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.execute("VACUUM")
+    for _ in range(attempts):
+        busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        if not busy:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def summaries(db, shelter_id):
+    cur = db.execute("select * from purge_summaries where shelter_id = ? order by purged_at", [shelter_id])
+    cols = [c[0] for c in cur.description]
+    return [{**dict(zip(cols, r)), "counts": json.loads(r[cols.index("counts")])} for r in cur.fetchall()]
+
+
+def _parse(stamp):
+    value = datetime.fromisoformat(stamp)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def purge_due(db, today, *, retention_days=30, actor="retention"):
+    """Purge every shelter closed `retention_days` or more before `today` (a date or ISO string) and handed over.
+    Returns {"purged": [shelter ids], "not_exported": [shelter ids]}: a closed shelter never handed over
+    is not purged (its roster would be lost) but listed, so HQ can export it."""
+    if isinstance(today, str):
+        today = _parse(today)
+    elif not isinstance(today, datetime):
+        today = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+    cutoff = today - timedelta(days=retention_days)
+    out = {"purged": [], "not_exported": []}
+    for shelter in shelters.list_all(db, state="closed"):
+        if not shelter["closed_at"] or _parse(shelter["closed_at"]) > cutoff:
+            continue
+        info = status(db, shelter["id"])
+        if info["purged"]:
+            continue
+        if not info["exported"]:
+            out["not_exported"].append(shelter["id"])
+            continue
+        purge(db, shelter["id"], actor=actor, role="hq", compact=False)
+        out["purged"].append(shelter["id"])
+    if out["purged"]:
+        compact_file(db)
+    return out

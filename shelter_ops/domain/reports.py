@@ -1,0 +1,428 @@
+"""Reports to HQ: 第1報 on opening, periodic 第N報 and the final report, with the national (EEI) attributes."""
+import csv
+import io
+import json
+from datetime import datetime, timedelta, timezone
+
+from sqlite_utils.migrations import Migrations
+
+from ..db import new_id, now, record_event, write
+from . import shelters
+from .errors import Invalid, NotFound
+
+migrations = Migrations("reports")
+
+
+@migrations()
+def create_reports(db):
+    db["reports"].create(
+        {
+            "id": str,
+            "shelter_id": str,
+            "no": int,  # 第N報
+            "kind": str,  # first | periodic | final
+            "at": str,
+            "reporter": str,
+            "total": int,  # 避難者数, kept as columns for the history table and the chart
+            "men": int,
+            "women": int,
+            "households": int,
+            "data": str,  # JSON: every attribute, live and staff-entered
+        },
+        pk="id",
+        foreign_keys=[("shelter_id", "shelters", "id")],
+    )
+    db["reports"].create_index(["shelter_id", "no"], unique=True)
+    db["reports"].create_index(["at"])
+
+
+KINDS = {
+    "first": ("第1報", "First report"),
+    "periodic": ("定時報告", "Periodic report"),
+    "final": ("最終報告", "Final report"),
+}
+
+# 定員状況 (capacity status) as the national standard words it
+CAPACITY_STATUS = {
+    "vacant": ("空きあり", "Space available"),
+    "crowded": ("混雑", "Crowded"),
+    "full": ("満員", "Full"),
+    "unknown": ("不明", "Unknown"),
+}
+
+SUFFICIENCY = {"enough": ("充足", "Enough"), "short": ("不足", "Short"), "none": ("なし", "None"),
+               "unknown": ("不明", "Unknown")}
+
+LIFELINES = {
+    "electricity": ("電気", "Electricity"),
+    "water": ("水道", "Water"),
+    "gas": ("ガス", "Gas"),
+    "phone": ("電話・通信", "Phone / network"),
+    "toilets": ("トイレ", "Toilets"),
+}
+LIFELINE_STATES = {"ok": ("使用可", "Working"), "partly": ("一部不可", "Partly out"), "out": ("使用不可", "Out"),
+                   "unknown": ("不明", "Unknown")}
+
+SURROUNDINGS = {
+    "fire": ("火災", "Fire"),
+    "collapse": ("建物倒壊", "Collapsed buildings"),
+    "landslide": ("土砂崩れ", "Landslide"),
+    "flooding": ("浸水", "Flooding"),
+    "roads": ("道路", "Roads"),
+}
+
+LIVING = {
+    "space": ("スペース", "Space"),
+    "beds": ("寝具・ベッド", "Beds"),
+    "bathing": ("入浴", "Bathing"),
+    "laundry": ("洗濯", "Laundry"),
+    "blankets": ("毛布", "Blankets"),
+}
+
+CARE_CODES = {
+    "ILL": ("疾病・負傷", "Illness / injury"),
+    "PRG": ("妊産婦", "Pregnant / nursing"),
+    "INF": ("乳幼児", "With infants"),
+    "DIS": ("障害", "Disability"),
+    "NUR": ("要介護", "Needs nursing care"),
+    "MED": ("医療機器", "Medical device"),
+    "ALG": ("アレルギー", "Allergy"),
+    "FOR": ("日本語が不自由", "Limited Japanese"),
+    "ELD": ("独居高齢者", "Elderly living alone"),
+}
+
+# Figures the system knows from the roster; staff cannot type over them.
+LIVE_FIELDS = ("total", "men", "women", "other_sex", "households", "arrivals", "departures", "at_home", "in_car",
+               "care_needs", "sick", "capacity", "capacity_level")
+
+# Staff-entered fields: name -> kind (int, text, choice vocabulary, or a group of choices)
+STAFF_FIELDS = {
+    "reason": "text",  # 開設理由
+    "capacity_status": CAPACITY_STATUS,
+    "staff_help": "text",  # 応援職員の要否
+    "drinking_water": SUFFICIENCY,
+    "toilets": "int",  # トイレ数
+    "supplies_needed": "text",
+    "infection_supplies_short": "text",
+    "day_count": "int",
+    "night_count": "int",
+    "urgent": "text",
+}
+
+TEXT_LIMIT = 2000
+
+
+# --- live figures ---
+
+# persons who count as present, as households.present_counts() defines it
+_PRESENT = "h.status = 'checked_in' and h.staying = 'shelter' and p.status in ('in', 'away')"
+_OUTSIDE = "h.status = 'checked_in' and h.staying != 'shelter' and p.status != 'out'"
+
+
+def live_figures(db, shelter_id, *, since=None, config=None):
+    """What the roster says now (counts only, never a name): people by sex, households, care needs by code,
+    evacuees at home / in cars, arrivals and departures since `since`, and the congestion level."""
+    from . import households
+
+    figures = {"total": households.present_counts(db).get(shelter_id, {}).get("total", 0)}
+    sexes = dict(db.execute(f"select p.sex, count(*) from persons p join households h on h.id = p.household_id "
+                            f"where h.shelter_id = ? and {_PRESENT} group by p.sex", [shelter_id]).fetchall())
+    heads = households.headcounts(db, shelter_id)["groups"]
+    for (sex, _band), n in heads.items():
+        sexes[sex] = sexes.get(sex, 0) + n
+    figures["men"] = sexes.get("male", 0)
+    figures["women"] = sexes.get("female", 0)
+    figures["other_sex"] = sum(n for sex, n in sexes.items() if sex not in ("male", "female"))
+    figures["households"] = db.execute(
+        "select count(*) from households where shelter_id = ? and status = 'checked_in' and staying = 'shelter'",
+        [shelter_id]).fetchone()[0]
+    care = {code: 0 for code in CARE_CODES}
+    for (raw,) in db.execute(f"select p.care_codes from persons p join households h on h.id = p.household_id "
+                             f"where h.shelter_id = ? and {_PRESENT}", [shelter_id]):
+        for code in json.loads(raw or "[]"):
+            if code in care:
+                care[code] += 1
+    figures["care_needs"] = care
+    figures["sick"] = care["ILL"]
+    outside = households.outside_counts(db).get(shelter_id, {})
+    figures["at_home"] = outside.get("home", 0)
+    figures["in_car"] = outside.get("car", 0)
+    figures["arrivals"], figures["departures"] = _movements(db, shelter_id, since) if since else (0, 0)
+    if config is not None:
+        from . import capacity
+
+        snap = capacity.snapshot(db, config, shelter_id)
+        figures["capacity"] = snap["capacity"]
+        figures["capacity_level"] = snap["level"]
+    return figures
+
+
+ARRIVALS = ("household.checked_in", "household.transferred_in", "headcount.arrived")
+DEPARTURES = ("household.checked_out", "household.transferred_out", "headcount.left")
+
+
+def _movements(db, shelter_id, since):
+    """People in and out since the last report, from the event log."""
+    arrivals = departures = 0
+    marks = ",".join("?" * (len(ARRIVALS) + len(DEPARTURES)))
+    for kind, payload in db.execute(f"select kind, payload from events where shelter_id = ? and at > ? "
+                                    f"and kind in ({marks})", [shelter_id, since, *ARRIVALS, *DEPARTURES]):
+        data = json.loads(payload or "{}")
+        people = data.get("persons")
+        if not isinstance(people, int):
+            people = 1 if kind.startswith("headcount.") else db.execute(
+                "select count(*) from persons where household_id = ?", [data.get("household_id")]).fetchone()[0]
+        if kind in ARRIVALS:
+            arrivals += people
+        else:
+            departures += people
+    return arrivals, departures
+
+
+# --- staff input ---
+
+def clean_staff_input(form):
+    """The staff-entered part of a report from a form or JSON object. :raise Invalid:"""
+    out = {}
+    for name, kind in STAFF_FIELDS.items():
+        raw = form.get(name)
+        if raw is None or raw == "":
+            out[name] = None
+            continue
+        if kind == "int":
+            try:
+                value = int(str(raw).strip())
+            except ValueError:
+                raise Invalid(f"数字で入力してください: {name}", f"Enter a number: {name}") from None
+            if value < 0 or value > 1_000_000:
+                raise Invalid(f"0以上の数で入力してください: {name}", f"Enter 0 or more: {name}")
+            out[name] = value
+        elif kind == "text":
+            out[name] = str(raw).strip()[:TEXT_LIMIT]
+        else:
+            if raw not in kind:
+                raise Invalid(f"選択肢から選んでください: {name}", f"Choose one of the options: {name}")
+            out[name] = raw
+    out["lifelines"] = _group(form, "lifeline", LIFELINES, LIFELINE_STATES)
+    out["living"] = _group(form, "living", LIVING, SUFFICIENCY)
+    out["surroundings"] = {key: str(_get(form, "surroundings", key) or "").strip()[:TEXT_LIMIT]
+                           for key in SURROUNDINGS}
+    return out
+
+
+def _get(form, group, key):
+    nested = form.get(group)
+    if isinstance(nested, dict):
+        return nested.get(key)
+    return form.get(f"{group}_{key}")
+
+
+def _group(form, group, keys, states):
+    out = {}
+    for key in keys:
+        value = _get(form, group, key) or "unknown"
+        if value not in states:
+            raise Invalid(f"選択肢から選んでください: {group}_{key}", f"Choose one of the options: {group}_{key}")
+        out[key] = value
+    return out
+
+
+# --- filing and reading ---
+
+def last(db, shelter_id):
+    rows = history(db, shelter_id=shelter_id, limit=1)
+    return rows[0] if rows else None
+
+
+LEVEL_TO_CAPACITY_STATUS = {"vacant": "vacant", "some": "vacant", "crowded": "crowded", "full": "full"}
+
+
+def draft(db, shelter_id, *, config=None):
+    """The next report as it would be filed now: live figures, shelter facts, and last report's staff fields."""
+    shelter = shelters.get(db, shelter_id)
+    previous = last(db, shelter["id"])
+    since = previous["at"] if previous else shelter.get("opened_at")
+    data = {
+        "kyotsu_id": shelter["kyotsu_id"],  # 共通ID
+        "municipality_code": shelter["municipality_code"] or (config or {}).get("MUNICIPALITY_CODE", ""),
+        "shelter_name": shelter["name"],
+        "eei_status": shelters.EEI_STATUS[shelter["state"]],
+        "opened_at": shelter["opened_at"],
+        "closed_at": shelter["closed_at"],
+        "safety": shelter["safety"],  # 安全確認結果
+        **live_figures(db, shelter["id"], since=since, config=config),
+    }
+    staff = {name: None for name in STAFF_FIELDS}
+    staff.update({"lifelines": {k: "unknown" for k in LIFELINES}, "living": {k: "unknown" for k in LIVING},
+                  "surroundings": {k: "" for k in SURROUNDINGS}})
+    if previous:
+        staff.update({k: previous["data"].get(k) for k in staff if k in previous["data"]})
+    level = data.get("capacity_level")
+    if level in LEVEL_TO_CAPACITY_STATUS:
+        staff["capacity_status"] = LEVEL_TO_CAPACITY_STATUS[level]
+    no = (previous["no"] + 1) if previous else 1
+    return {"shelter": shelter, "no": no, "since": since, "data": {**staff, **data}}
+
+
+def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_id=None):
+    """File the next report (第N報) with live figures and the staff's input. Returns the report."""
+    staff = clean_staff_input(staff_input)
+    with write(db):
+        if event_id:
+            done = db.execute("select id from reports where id = ?", [event_id]).fetchone()
+            if done:
+                return get(db, done[0])
+        current = draft(db, shelter_id, config=config)
+        shelter = current["shelter"]
+        kind = kind or ("first" if current["no"] == 1 else "periodic")
+        if kind not in KINDS:
+            raise Invalid(f"報告の種類が正しくありません: {kind}", f"Unknown report kind: {kind}")
+        if shelter["state"] in ("standby",):
+            raise Invalid("未開設の避難所は報告できません。", "A shelter on standby has nothing to report.")
+        data = {**current["data"], **staff}
+        for key in LIVE_FIELDS:  # live figures win over anything typed
+            data[key] = current["data"].get(key)
+        if not data.get("capacity_status"):
+            data["capacity_status"] = current["data"].get("capacity_status")
+        data["kind"] = kind
+        report = {
+            "id": event_id or new_id(), "shelter_id": shelter["id"], "no": current["no"], "kind": kind, "at": now(),
+            "reporter": actor, "total": data["total"], "men": data["men"], "women": data["women"],
+            "households": data["households"], "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
+        }
+        db["reports"].insert(report)
+        record_event(db, "report.filed", actor=actor, shelter_id=shelter["id"], event_id=event_id,
+                     payload={"report_id": report["id"], "no": report["no"], "kind": kind, "total": report["total"]})
+    return get(db, report["id"])
+
+
+def _decode(row):
+    row = dict(row)
+    row["data"] = json.loads(row["data"] or "{}")
+    return row
+
+
+def get(db, report_id):
+    rows = shelters._rows(db, "select * from reports where id = ?", [report_id])
+    if not rows:
+        raise NotFound("報告が見つかりません。", "No such report.")
+    return _decode(rows[0])
+
+
+def history(db, *, shelter_id=None, limit=None):
+    """Reports, newest first, with the shelter's name and 共通ID."""
+    sql = ("select r.*, s.name as shelter_name, s.kyotsu_id from reports r join shelters s on s.id = r.shelter_id"
+           + (" where r.shelter_id = ?" if shelter_id else "") + " order by r.at desc, r.no desc"
+           + (" limit ?" if limit else ""))
+    args = ([shelter_id] if shelter_id else []) + ([limit] if limit else [])
+    return [_decode(r) for r in shelters._rows(db, sql, args)]
+
+
+def has_final(db, shelter_id):
+    return db.execute("select 1 from reports where shelter_id = ? and kind = 'final'", [shelter_id]).fetchone() is not None
+
+
+# --- reminders ---
+
+def _parse(stamp):
+    value = datetime.fromisoformat(stamp)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def due(db, shelter, *, interval_hours, at=None):
+    """When the shelter's next report is due and whether it is overdue: {"due_at", "overdue", "no"} or None.
+
+    An open shelter owes its 第1報 at once, then one every `interval_hours`.
+    """
+    if shelter["state"] not in ("opening", "open", "closing"):
+        return None
+    at = _parse(at) if at else datetime.now(timezone.utc)
+    previous = last(db, shelter["id"])
+    if previous is None:
+        if shelter["state"] == "opening":
+            return None
+        due_at = _parse(shelter["opened_at"]) if shelter["opened_at"] else at
+        return {"due_at": due_at.isoformat(), "overdue": True, "no": 1}
+    due_at = _parse(previous["at"]) + timedelta(hours=interval_hours)
+    return {"due_at": due_at.isoformat(), "overdue": at >= due_at, "no": previous["no"] + 1}
+
+
+def overdue(db, *, interval_hours, at=None):
+    """Every shelter whose report is due now: [(shelter, due)]."""
+    out = []
+    for shelter in shelters.list_all(db):
+        state = due(db, shelter, interval_hours=interval_hours, at=at)
+        if state and state["overdue"]:
+            out.append((shelter, state))
+    return out
+
+
+# --- occupancy over time ---
+
+def occupancy_series(db):
+    """Occupancy over time from the reports: {"shelters": {id: {"name", "points": [(at, total)]}},
+    "total": [(at, sum of each shelter's latest figure)]}."""
+    rows = shelters._rows(db, "select r.shelter_id, r.at, r.total, s.name from reports r join shelters s "
+                              "on s.id = r.shelter_id order by r.at, r.no")
+    series, latest, total = {}, {}, []
+    for row in rows:
+        series.setdefault(row["shelter_id"], {"name": row["name"], "points": []})["points"].append(
+            (row["at"], row["total"]))
+        latest[row["shelter_id"]] = row["total"]
+        point = (row["at"], sum(latest.values()))
+        if total and total[-1][0] == row["at"]:
+            total[-1] = point
+        else:
+            total.append(point)
+    return {"shelters": series, "total": total}
+
+
+# --- CSV ---
+
+CSV_COLUMNS = [
+    ("kyotsu_id", "共通ID"), ("municipality_code", "地方公共団体コード"), ("shelter_name", "施設名"),
+    ("no", "報告番号"), ("kind", "報告種別"), ("at", "報告日時"), ("reporter", "報告者"),
+    ("eei_status", "開設状況"), ("total", "避難者数"), ("men", "避難者数（男性）"), ("women", "避難者数（女性）"),
+    ("households", "世帯数"), ("opened_at", "開設日時"), ("closed_at", "閉鎖日時"), ("reason", "開設理由"),
+    ("capacity_status", "定員状況"), ("staff_help", "応援職員の要否"), ("drinking_water", "飲料水"),
+    ("toilets", "トイレ数"), ("supplies_needed", "必要物資"), ("infection_supplies_short", "感染症対策物資の不足"),
+    ("living", "生活環境"), ("safety", "安全確認結果"), ("day_count", "昼間人数"), ("night_count", "夜間人数"),
+    ("arrivals", "新規入所者数"), ("departures", "退所者数"), ("at_home", "在宅避難者数"), ("in_car", "車中泊避難者数"),
+    ("care_needs", "要配慮者数"), ("sick", "傷病者数"), ("lifelines", "ライフライン"), ("surroundings", "周辺状況"),
+    ("urgent", "緊急対応事項"),
+]
+
+
+def _cell(key, value):
+    if value is None:
+        return ""
+    if key == "kind":
+        return KINDS.get(value, (value,))[0]
+    vocab = {"capacity_status": CAPACITY_STATUS, "drinking_water": SUFFICIENCY,
+             "safety": shelters.SAFETY_RESULTS}.get(key)
+    if vocab and value in vocab:
+        return vocab[value][0]
+    if isinstance(value, dict):
+        names = {"living": LIVING, "lifelines": LIFELINES, "surroundings": SURROUNDINGS, "care_needs": CARE_CODES}[key]
+        states = {"living": SUFFICIENCY, "lifelines": LIFELINE_STATES}.get(key, {})
+        parts = []
+        for k, v in value.items():
+            if v in (None, "", 0, "unknown"):
+                continue
+            label = names.get(k, (k,))[0] if key != "care_needs" else k
+            parts.append(f"{label}:{states.get(v, (v,))[0]}")
+        return "; ".join(parts)
+    return str(value)
+
+
+def to_csv(reports_list):
+    """The reports as CSV, UTF-8 with BOM so that Excel opens it; headers in Japanese as HQ's forms name them."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([ja for _key, ja in CSV_COLUMNS])
+    for report in reports_list:
+        values = {**report["data"], "no": report["no"], "kind": report["kind"], "at": report["at"],
+                  "reporter": report["reporter"], "shelter_name": report.get("shelter_name") or report["data"].get(
+                      "shelter_name")}
+        writer.writerow([_cell(key, values.get(key)) for key, _ja in CSV_COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
