@@ -10,6 +10,9 @@ INSTALL_COMMAND = "make setup  (npm install && python -m shelter_ops.vendor inst
 # vendor file name -> path inside node_modules
 FILES = {
     "socket.io.min.js": "socket.io-client/dist/socket.io.min.js",
+    # live camera at the desk (HTTPS only); the .wasm is served from here, never from a CDN
+    "barcode-detector.ponyfill.js": "barcode-detector/dist/iife/ponyfill.js",
+    "zxing_reader.wasm": "zxing-wasm/dist/reader/zxing_reader.wasm",
 }
 
 
