@@ -1,0 +1,97 @@
+"""Check-ins per second through the JSON API with 16 concurrent clients, p50/p99, against the same
+server's trivial GET /health; afterwards every acknowledged check-in must be in the database once."""
+import json
+import uuid
+
+from .harness import Skip, get, load, median, running_server
+from .table import Row, fmt, ms, verdict
+
+WHAT = "check-ins/s through the API, 16 clients (p50/p99)"
+TARGET = "≥ 400/s, p99 ≤ 50 ms, ratio ≥ 0.5"
+
+
+def checkins_path(server):
+    """The check-in route from the server's own OpenAPI document, or Skip."""
+    status, body = get(server.url + "/api/v1/openapi.json")
+    paths = json.loads(body)["paths"] if status == 200 else {}
+    for path, ops in paths.items():
+        if path.endswith("/checkins") and "post" in ops:
+            return "/api/v1" + path
+    raise Skip("POST /api/v1/shelters/{ref}/checkins is not in the API yet (check-in issue 3)")
+
+
+def household(i):
+    """A small household as the desk registers it and checks it in at once (two persons)."""
+    return {"household": {"address": "鎌倉市御成町1-1", "phone": f"090{i:08d}"[:11], "staying": "shelter"},
+            "persons": [{"name": f"ベンチ 太郎{i}", "kana": "ベンチ タロウ", "sex": "male", "age": 40},
+                        {"name": f"ベンチ 花子{i}", "kana": "ベンチ ハナコ", "sex": "female", "age": 9}],
+            "status": "checked_in"}
+
+
+def acknowledged_once(db_path, keys):
+    """How many of these Idempotency-Keys are NOT recorded exactly once in the event log (0 is
+    right). The API scopes a key as `api:<operation>:<user>:<key>`, so match by the suffix."""
+    from shelter_ops.db import connect
+
+    db = connect(str(db_path))
+    try:
+        seen = {}
+        for (event_id,) in db.execute("select id from events where id like 'api:%'"):
+            suffix = event_id.rsplit(":", 1)[-1]
+            seen[suffix] = seen.get(suffix, 0) + 1
+        return sum(seen.get(key, 0) != 1 for key in keys)
+    finally:
+        db.close()
+
+
+def present_total(db_path):
+    from shelter_ops.db import connect
+    from shelter_ops.domain import households
+
+    db = connect(str(db_path))
+    try:
+        return sum(v.get("total", 0) for v in households.present_counts(db).values())
+    finally:
+        db.close()
+
+
+def run(smoke=False, runs=3):
+    total = 60 if smoke else 2000
+    clients = 4 if smoke else 16
+    health_rates, health_p99, rates, p50s, p99s, missing, failures = [], [], [], [], [], 0, 0
+    with running_server() as (server, info):
+        try:
+            path = checkins_path(server)
+        except Skip as skip:
+            base = load(server.url, lambda i: ("GET", "/health", None, {}), clients=clients, total=total)
+            return [Row(WHAT, "—", f"GET /health {fmt(base['rate'], '/s')} (p99 {ms(base['p99'])})", "—", TARGET,
+                        "skipped", str(skip))]
+        ref = info["shelters"][0]["kyotsu_id"]
+        for name in ("{ref}", "{id}", "{shelter}", "{shelter_ref}"):
+            path = path.replace(name, ref)
+        for _ in range(runs):
+            base = load(server.url, lambda i: ("GET", "/health", None, {}), clients=clients, total=total,
+                        token=info["token"])
+            health_rates.append(base["rate"])
+            health_p99.append(base["p99"])
+            keys = {}
+
+            def make(i):
+                key = str(uuid.uuid4())
+                keys[i] = key
+                return "POST", path, household(i), {"Idempotency-Key": key}
+
+            got = load(server.url, make, clients=clients, total=total, token=info["token"])
+            acked = [keys[i] for i, status, _body in got["results"] if status in (200, 201)]
+            failures += len(got["results"]) - len(acked) + len(got["errors"])
+            missing += acknowledged_once(server.db_path, acked)
+            rates.append(got["rate"])
+            p50s.append(got["p50"])
+            p99s.append(got["p99"])
+    rate, base_rate, p99 = median(rates), median(health_rates), median(p99s)
+    ratio = rate / base_rate if base_rate else None
+    ok = rate >= 400 and p99 <= 0.050 and ratio >= 0.5 and missing == 0 and failures == 0
+    note = f"{missing} acknowledged check-ins not recorded exactly once; {failures} requests refused or failed"
+    return [Row(WHAT, f"{fmt(rate, '/s')} (p50 {ms(median(p50s))}, p99 {ms(p99)})",
+                f"GET /health {fmt(base_rate, '/s')} (p99 {ms(median(health_p99))})", fmt(ratio, '', 2),
+                TARGET, verdict(ok), note)]
