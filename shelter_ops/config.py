@@ -22,6 +22,7 @@ DEFAULTS = {
     "MUNICIPALITY_NAME_EN": "Kamakura City",
     "CHECKLIST": str(ROOT / "data" / "checklist.json"),
     "PREREG_KEY": "",  # base64 key shared by the city's servers for home pre-registration QR codes
+    "DOOR_REGISTRATIONS_PER_10_MIN": 10,  # per client address, at the door form
     # capacity and congestion
     "M2_PER_PERSON": 3.5,
     "LEVEL_THRESHOLDS": "0.3,0.6,0.8",  # vacant < some < crowded < full
