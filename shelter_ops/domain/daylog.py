@@ -1,0 +1,282 @@
+"""The daily log (運営日誌) and announcements to residents (お知らせ), per shelter."""
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+
+from sqlite_utils.migrations import Migrations
+
+from ..db import event_seen, new_id, now, record_event, write
+from .errors import Conflict, Invalid, NotFound
+
+migrations = Migrations("daylog")
+
+# Japan has no daylight saving time: a fixed offset needs no tz database on a Windows laptop.
+JST = timezone(timedelta(hours=9), "JST")
+
+
+@migrations()
+def create_daylog(db):
+    db["daylog_entries"].create(
+        {
+            "id": str,
+            "shelter_id": str,
+            "day": str,  # the shelter's calendar day (JST), YYYY-MM-DD
+            "kind": str,
+            "period": str,  # morning | evening: a status entry carrying the head count
+            "count": int,
+            "text": str,
+            "author": str,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("shelter_id", "shelters", "id")],
+    )
+    db["daylog_entries"].create_index(["shelter_id", "day"])
+    db["announcements"].create(
+        {
+            "id": str,
+            "shelter_id": str,
+            "ja": str,
+            "en": str,
+            "starts_at": str,  # ISO UTC, like every stored time
+            "ends_at": str,  # None: until withdrawn
+            "created_by": str,
+            "created_at": str,
+            "withdrawn_by": str,
+            "withdrawn_at": str,
+        },
+        pk="id",
+        foreign_keys=[("shelter_id", "shelters", "id")],
+    )
+    db["announcements"].create_index(["shelter_id", "starts_at"])
+
+
+KINDS = {
+    "status": ("状況", "Status"),
+    "incident": ("事案・トラブル", "Incident"),
+    "decision": ("決定事項", "Decision"),
+    "handover": ("引継ぎ", "Hand-over"),
+    "complaint": ("要望・苦情", "Complaint / request"),
+}
+PERIODS = {"morning": ("朝", "Morning"), "evening": ("夕", "Evening")}
+
+
+def _rows(db, sql, args=()):
+    cur = db.execute(sql, args)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def _text(value, ja, en, *, required=True, limit=2000):
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    if required and not text:
+        raise Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
+    if len(text) > limit:
+        raise Invalid(f"{ja}は{limit}文字以内にしてください。", f"The {en} can have at most {limit} characters.")
+    return text
+
+
+# --- time in the shelter's calendar ---
+
+def today(at=None):
+    """The shelter's calendar day (JST) of an ISO UTC time, or of now."""
+    moment = datetime.fromisoformat(at) if at else datetime.now(timezone.utc)
+    return moment.astimezone(JST).date().isoformat()
+
+
+def parse_day(value):
+    """A YYYY-MM-DD day. :raise Invalid:"""
+    try:
+        return date.fromisoformat(str(value or "").strip()[:10]).isoformat()
+    except ValueError:
+        raise Invalid("日付は YYYY-MM-DD の形で入力してください。", "Enter the date as YYYY-MM-DD.") from None
+
+
+def local_to_utc(value):
+    """'YYYY-MM-DDTHH:MM' as typed on a tablet in Japan (or an ISO time with offset) to ISO UTC; '' to None."""
+    text = unicodedata.normalize("NFKC", str(value or "")).strip().replace(" ", "T")
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise Invalid("日時は YYYY-MM-DD HH:MM の形で入力してください。", "Enter the time as YYYY-MM-DD HH:MM.") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=JST)
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def utc_to_local(value):
+    """ISO UTC to 'YYYY-MM-DD HH:MM' in Japan time, for screens and paper ('' for None)."""
+    if not value:
+        return ""
+    return datetime.fromisoformat(value).astimezone(JST).strftime("%Y-%m-%d %H:%M")
+
+
+# --- the daily log ---
+
+def add_entry(db, shelter_id, *, kind, text, author, day=None, period=None, count=None, event_id=None):
+    """Write an entry in the shelter's daily log. A status entry may carry the morning or evening
+    head count (period + count). Returns the entry."""
+    if kind not in KINDS:
+        raise Invalid("種類を選んでください: " + "・".join(v[0] for v in KINDS.values()),
+                      "Choose a kind: " + ", ".join(v[1] for v in KINDS.values()))
+    period = period or None
+    if period and period not in PERIODS:
+        raise Invalid("朝か夕を選んでください。", "Choose morning or evening.")
+    if count in ("", None):
+        count = None
+    else:
+        try:
+            count = int(unicodedata.normalize("NFKC", str(count)).strip())
+        except ValueError:
+            raise Invalid("人数は数字で入力してください。", "Enter the head count as a number.") from None
+        if count < 0:
+            raise Invalid("人数は0以上にしてください。", "The head count cannot be negative.")
+    if (period is None) != (count is None):
+        raise Invalid("人数と朝・夕を両方入力してください。", "Give both the head count and morning or evening.")
+    if period and kind != "status":
+        raise Invalid("人数は「状況」の記録に書いてください。", "Head counts belong in a status entry.")
+    entry = {
+        "id": new_id(),
+        "shelter_id": shelter_id,
+        "day": parse_day(day) if day else today(),
+        "kind": kind,
+        "period": period,
+        "count": count,
+        "text": _text(text, "内容", "text", required=period is None),
+        "author": author,
+        "at": now(),
+    }
+    with write(db):
+        if event_seen(db, event_id):
+            return None
+        db["daylog_entries"].insert(entry)
+        record_event(db, "daylog.entry_added", actor=author, shelter_id=shelter_id, event_id=event_id,
+                     payload={"id": entry["id"], "day": entry["day"], "kind": kind, "period": period, "count": count})
+    return entry
+
+
+def entries(db, shelter_id, day, kind=None):
+    """The daily log entries of one shelter for one day (YYYY-MM-DD, JST), oldest first.
+
+    Each entry: id, day, kind, period, count, text, author, at (ISO UTC). For the 運営日誌 on
+    screen and on paper. kind: only entries of that kind.
+    """
+    sql = "select * from daylog_entries where shelter_id = ? and day = ?"
+    args = [shelter_id, parse_day(day)]
+    if kind:
+        sql += " and kind = ?"
+        args.append(kind)
+    return _rows(db, sql + " order by at, rowid", args)
+
+
+def days(db, shelter_id, *, limit=60):
+    """The days that have entries, newest first."""
+    return [r["day"] for r in _rows(db, "select distinct day from daylog_entries where shelter_id = ? "
+                                        "order by day desc limit ?", [shelter_id, limit])]
+
+
+def day_view(db, shelter_id, day):
+    """One day of the 運営日誌: entries grouped by kind, counts per kind, the morning and evening
+    head counts (the latest status entry of each period; today, `now` from the check-in roster),
+    and the supplies received and distributed that day."""
+    from . import households
+
+    day = parse_day(day)
+    rows = entries(db, shelter_id, day)
+    by_kind = {key: [] for key in KINDS}
+    headcounts = {"morning": None, "evening": None, "now": None}
+    for row in rows:
+        by_kind[row["kind"]].append(row)
+        if row["period"]:
+            headcounts[row["period"]] = row["count"]
+    if day == today():
+        headcounts["now"] = households.present_counts(db).get(shelter_id, {}).get("total", 0)
+    start, end = _day_bounds(day)
+    moves = []
+    if db["supply_moves"].exists():
+        moves = _rows(db, "select item, unit, direction, sum(quantity) as quantity from supply_moves "
+                          "where shelter_id = ? and at >= ? and at < ? group by item, unit, direction "
+                          "order by direction, item", [shelter_id, start, end])
+        for move in moves:
+            if float(move["quantity"]).is_integer():
+                move["quantity"] = int(move["quantity"])
+    return {
+        "day": day,
+        "entries": rows,
+        "by_kind": by_kind,
+        "counts": {key: len(v) for key, v in by_kind.items()},
+        "headcounts": headcounts,
+        "supplies": moves,
+    }
+
+
+def _day_bounds(day):
+    start = datetime.fromisoformat(day).replace(tzinfo=JST)
+    as_utc = lambda m: m.astimezone(timezone.utc).isoformat()  # noqa: E731
+    return as_utc(start), as_utc(start + timedelta(days=1))
+
+
+# --- announcements (お知らせ) ---
+
+def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None, actor, event_id=None):
+    """An announcement to residents in Japanese (and English), shown from `starts_at` (default now)
+    until `ends_at` (None = until withdrawn). Times are ISO with an offset, or local Japan time
+    without one (as a tablet's datetime-local field sends them). Returns it."""
+    starts = local_to_utc(starts_at) or now()
+    ends_at = local_to_utc(ends_at)
+    if ends_at and ends_at <= starts:
+        raise Invalid("終了は開始より後にしてください。", "The end must be after the start.")
+    item = {
+        "id": new_id(),
+        "shelter_id": shelter_id,
+        "ja": _text(ja, "お知らせ（日本語）", "announcement in Japanese", limit=500),
+        "en": _text(en, "お知らせ（英語）", "announcement in English", required=False, limit=500),
+        "starts_at": starts,
+        "ends_at": ends_at or None,
+        "created_by": actor,
+        "created_at": now(),
+    }
+    with write(db):
+        if event_seen(db, event_id):
+            return None
+        db["announcements"].insert(item)
+        record_event(db, "announcement.added", actor=actor, shelter_id=shelter_id, event_id=event_id,
+                     payload={k: item[k] for k in ("id", "ja", "en", "starts_at", "ends_at")})
+    return item
+
+
+def withdraw_announcement(db, shelter_id, announcement_id, *, actor):
+    """Take an announcement down now."""
+    with write(db):
+        rows = _rows(db, "select * from announcements where id = ? and shelter_id = ?", [announcement_id, shelter_id])
+        if not rows:
+            raise NotFound("お知らせが見つかりません。", "No such announcement.")
+        if rows[0]["withdrawn_at"]:
+            raise Conflict("このお知らせは取り下げ済みです。", "This announcement was already taken down.")
+        db["announcements"].update(announcement_id, {"withdrawn_by": actor, "withdrawn_at": now()})
+        record_event(db, "announcement.withdrawn", actor=actor, shelter_id=shelter_id, payload={"id": announcement_id})
+
+
+def announcements(db, shelter_id, *, include_past=True):
+    """Every announcement of the shelter for the editor, newest first, each with `live` (shown now)."""
+    stamp = now()
+    rows = _rows(db, "select * from announcements where shelter_id = ? order by starts_at desc, rowid desc",
+                 [shelter_id])
+    for row in rows:
+        row["live"] = _live(row, stamp)
+    return [r for r in rows if include_past or r["live"] or r["starts_at"] > stamp]
+
+
+def _live(row, stamp):
+    return not row["withdrawn_at"] and row["starts_at"] <= stamp and (not row["ends_at"] or stamp < row["ends_at"])
+
+
+def current_announcements(db, shelter_id, at=None):
+    """The announcements shown to residents now: [{"id", "ja", "en", "starts_at", "ends_at"}],
+    newest first. Public: nothing here names a person or staff member."""
+    stamp = at or now()
+    return _rows(db, """
+        select id, ja, en, starts_at, ends_at from announcements
+        where shelter_id = ? and withdrawn_at is null and starts_at <= ? and (ends_at is null or ends_at > ?)
+        order by starts_at desc, rowid desc""", [shelter_id, stamp, stamp])

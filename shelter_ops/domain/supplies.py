@@ -1,0 +1,444 @@
+"""Supplies (物資): the ledger per shelter, requests to HQ (物資要請書) and needs estimated from the roster."""
+import unicodedata
+from datetime import date, datetime
+
+from sqlite_utils.migrations import Migrations
+
+from ..db import event_seen, new_id, now, record_event, write
+from .errors import Conflict, Forbidden, Invalid, NotFound
+
+migrations = Migrations("supplies")
+
+
+@migrations()
+def create_supplies(db):
+    # One row per movement; stock is the sum, so the ledger can always be printed and checked.
+    db["supply_moves"].create(
+        {
+            "id": str,
+            "shelter_id": str,
+            "item": str,
+            "unit": str,
+            "direction": str,  # in 受入 | out 配布
+            "quantity": float,
+            "expiry": str,  # YYYY-MM-DD, lots received only
+            "note": str,
+            "request_id": str,  # the request this delivery answered
+            "actor": str,
+            "at": str,
+        },
+        pk="id",
+        foreign_keys=[("shelter_id", "shelters", "id")],
+    )
+    db["supply_moves"].create_index(["shelter_id", "item", "unit"])
+    db["supply_requests"].create(
+        {
+            "id": str,
+            "shelter_id": str,
+            "item": str,
+            "quantity": float,
+            "unit": str,
+            "priority": str,
+            "wanted_by": str,
+            "note": str,
+            "status": str,
+            "reason": str,  # why cancelled or refused
+            "received_quantity": float,
+            "requested_by": str, "requested_at": str,
+            "accepted_by": str, "accepted_at": str,
+            "sent_by": str, "sent_at": str,
+            "received_by": str, "received_at": str,
+            "cancelled_by": str, "cancelled_at": str,
+            "refused_by": str, "refused_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        foreign_keys=[("shelter_id", "shelters", "id")],
+    )
+    db["supply_requests"].create_index(["shelter_id", "status"])
+    db["supply_requests"].create_index(["status"])
+
+
+# --- vocabulary: key -> (ja, en) ---
+
+PRIORITIES = {
+    "urgent": ("至急", "Urgent"),
+    "high": ("高", "High"),
+    "normal": ("通常", "Normal"),
+}
+
+STATUSES = {
+    "requested": ("要請中", "Requested"),
+    "accepted": ("受付済", "Accepted"),
+    "sent": ("発送済", "Sent"),
+    "received": ("受領済", "Received"),
+    "cancelled": ("取消", "Cancelled"),
+    "refused": ("不可（本部）", "Refused by HQ"),
+}
+OPEN_STATUSES = ("requested", "accepted", "sent")
+
+# status -> {next status: roles that may take the step}
+TRANSITIONS = {
+    "requested": {"accepted": ("hq",), "refused": ("hq",), "cancelled": ("hq", "lead", "staff")},
+    "accepted": {"sent": ("hq",), "cancelled": ("hq",)},
+    "sent": {"received": ("hq", "lead", "staff")},
+    "received": {},
+    "cancelled": {},
+    "refused": {},
+}
+
+DIRECTIONS = {"in": ("受入", "Received"), "out": ("配布", "Distributed")}
+
+ALLERGENS = {
+    "egg": ("卵", "Egg"), "milk": ("乳", "Milk"), "wheat": ("小麦", "Wheat"), "peanut": ("落花生", "Peanut"),
+    "buckwheat": ("そば", "Buckwheat"), "shrimp": ("えび", "Shrimp"), "crab": ("かに", "Crab"),
+}
+
+# Planning figures per infant per day (an estimate for ordering, shown as such).
+INFANT_DAILY = {
+    "formula": (("粉ミルク・液体ミルク", "Infant formula"), 800, "ml"),
+    "diapers": (("紙おむつ（乳児用）", "Diapers (infant)"), 8, "枚"),
+}
+
+
+# --- helpers ---
+
+def _rows(db, sql, args=()):
+    cur = db.execute(sql, args)
+    cols = [c[0] for c in cur.description]
+    # quantities are REAL; 24.0 reads as 24 on screens, paper and JSON
+    return [{c: int(v) if isinstance(v, float) and v.is_integer() else v for c, v in zip(cols, row)}
+            for row in cur.fetchall()]
+
+
+def _text(value, ja, en, *, required=True, limit=200):
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    if required and not text:
+        raise Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
+    if len(text) > limit:
+        raise Invalid(f"{ja}は{limit}文字以内にしてください。", f"The {en} can have at most {limit} characters.")
+    return text
+
+
+def _quantity(value, *, allow_zero=False):
+    try:
+        number = float(unicodedata.normalize("NFKC", str(value)).strip())
+    except (TypeError, ValueError):
+        raise Invalid("数量は数字で入力してください。", "Enter the quantity as a number.") from None
+    if number != number or number < 0 or (number == 0 and not allow_zero) or number > 1e9:
+        raise Invalid("数量は0より大きい数にしてください。", "The quantity must be more than 0.")
+    return int(number) if number.is_integer() else number
+
+
+def _date(value, ja, en):
+    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise Invalid(f"{ja}は YYYY-MM-DD の形で入力してください。", f"Enter the {en} as YYYY-MM-DD.") from None
+
+
+def _require_role(role, roles):
+    if role not in roles:
+        raise Forbidden("この操作は本部のみ行えます。" if roles == ("hq",) else "この操作を行う権限がありません。",
+                        "Only HQ can do this." if roles == ("hq",) else "Your role cannot do this.")
+
+
+# --- the ledger ---
+
+def record_move(db, shelter_id, *, item, unit, direction, quantity, expiry=None, note="", actor,
+                request_id=None, event_id=None):
+    """Add a movement to the shelter's ledger: `in` (received) or `out` (distributed).
+
+    Distributing more than the stock is refused (409). Returns the movement.
+    """
+    if direction not in DIRECTIONS:
+        raise Invalid("受入か配布を選んでください。", "Choose received or distributed.")
+    move = {
+        "id": new_id(),
+        "shelter_id": shelter_id,
+        "item": _text(item, "品名", "item"),
+        "unit": _text(unit, "単位", "unit", limit=20),
+        "direction": direction,
+        "quantity": _quantity(quantity),
+        "expiry": _date(expiry, "消費期限", "expiry date") if direction == "in" else None,
+        "note": _text(note, "備考", "note", required=False, limit=500),
+        "request_id": request_id,
+        "actor": actor,
+        "at": now(),
+    }
+    with write(db):
+        if event_seen(db, event_id):
+            return None
+        if direction == "out":
+            have = stock_of(db, shelter_id, move["item"], move["unit"])
+            if move["quantity"] > have:
+                raise Conflict(
+                    f"在庫が足りません: {move['item']} は {_fmt(have)}{move['unit']} です。",
+                    f"Not enough in stock: {_fmt(have)} {move['unit']} of {move['item']}.",
+                )
+        db["supply_moves"].insert(move)
+        record_event(db, f"supply.{'received' if direction == 'in' else 'distributed'}", actor=actor,
+                     shelter_id=shelter_id, event_id=event_id,
+                     payload={k: move[k] for k in ("id", "item", "unit", "quantity", "expiry", "request_id")})
+    return move
+
+
+def _fmt(number):
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def stock_of(db, shelter_id, item, unit):
+    row = db.execute(
+        "select coalesce(sum(case direction when 'in' then quantity else -quantity end), 0) "
+        "from supply_moves where shelter_id = ? and item = ? and unit = ?", [shelter_id, item, unit]).fetchone()
+    return row[0]
+
+
+def stock(db, shelter_id):
+    """Stock per item and unit: received, distributed, on hand, and the earliest expiry received.
+
+    [{item, unit, received, distributed, stock, earliest_expiry}] sorted by item.
+    """
+    rows = _rows(db, """
+        select item, unit,
+               sum(case direction when 'in' then quantity else 0 end) as received,
+               sum(case direction when 'out' then quantity else 0 end) as distributed,
+               min(case when direction = 'in' then expiry end) as earliest_expiry
+        from supply_moves where shelter_id = ? group by item, unit order by item, unit""", [shelter_id])
+    for row in rows:
+        row["stock"] = row["received"] - row["distributed"]
+    return rows
+
+
+def ledger(db, shelter_id, *, limit=500):
+    """The shelter's movements, newest first (for the screen and the printed ledger)."""
+    return _rows(db, "select * from supply_moves where shelter_id = ? order by at desc, rowid desc limit ?",
+                 [shelter_id, limit])
+
+
+# --- requests to HQ (物資要請) ---
+
+def create_request(db, shelter_id, *, item, quantity, unit, priority="normal", wanted_by=None, note="",
+                   actor, event_id=None):
+    """A supply request from the shelter to HQ, status `requested`. Returns it."""
+    if priority not in PRIORITIES:
+        raise Invalid("優先度は 至急・高・通常 から選んでください。", "Priority must be urgent, high or normal.")
+    stamp = now()
+    request = {
+        "id": new_id(),
+        "shelter_id": shelter_id,
+        "item": _text(item, "品名", "item"),
+        "quantity": _quantity(quantity),
+        "unit": _text(unit, "単位", "unit", limit=20),
+        "priority": priority,
+        "wanted_by": _date(wanted_by, "希望日", "wanted-by date"),
+        "note": _text(note, "備考", "note", required=False, limit=500),
+        "status": "requested",
+        "requested_by": actor,
+        "requested_at": stamp,
+        "updated_at": stamp,
+    }
+    with write(db):
+        if event_seen(db, event_id):
+            return None
+        db["supply_requests"].insert(request)
+        record_event(db, "supply_request.requested", actor=actor, shelter_id=shelter_id, event_id=event_id,
+                     payload={k: request[k] for k in ("id", "item", "quantity", "unit", "priority", "wanted_by")})
+    return get_request(db, request["id"])
+
+
+def get_request(db, request_id):
+    """One supply request. :raise NotFound:"""
+    rows = _rows(db, "select r.*, s.name as shelter_name, s.kyotsu_id from supply_requests r "
+                     "join shelters s on s.id = r.shelter_id where r.id = ?", [request_id])
+    if not rows:
+        raise NotFound("物資要請が見つかりません。", "No such supply request.")
+    return rows[0]
+
+
+def requests(db, shelter_id=None, status=None):
+    """Supply requests, most urgent first, then by wanted-by date and age.
+
+    shelter_id: one shelter's (None: every shelter's, for HQ).
+    status: a status key, a list of them, or "open" for requested/accepted/sent; None for all.
+    Each row carries the shelter's name and 共通ID for printing the 物資要請書.
+    """
+    where, args = [], []
+    if shelter_id:
+        where.append("r.shelter_id = ?")
+        args.append(shelter_id)
+    if status:
+        wanted = OPEN_STATUSES if status == "open" else ([status] if isinstance(status, str) else list(status))
+        where.append(f"r.status in ({','.join('?' * len(wanted))})")
+        args.extend(wanted)
+    sql = ("select r.*, s.name as shelter_name, s.kyotsu_id from supply_requests r "
+           "join shelters s on s.id = r.shelter_id" + (" where " + " and ".join(where) if where else ""))
+    sql += (" order by case r.priority when 'urgent' then 0 when 'high' then 1 else 2 end,"
+            " coalesce(r.wanted_by, '9999'), r.requested_at")
+    return _rows(db, sql, args)
+
+
+def advance_request(db, request_id, to, *, actor, role, reason="", received_quantity=None, expiry=None,
+                    event_id=None):
+    """Move a request one step: requested → accepted → sent → received, or cancelled / refused.
+
+    Only legal steps (409 otherwise, with the reason); accept, send and refuse are HQ's (403);
+    refusing and cancelling need a reason. Receiving adds the received quantity (default: the
+    requested quantity) to the shelter's ledger in the same transaction. Repeating the step the
+    request is already at changes nothing. Returns the request.
+    """
+    if to not in STATUSES or to == "requested":
+        raise Invalid(f"不明な状態です: {to}", f"Unknown status: {to}")
+    reason = _text(reason, "理由", "reason", required=False, limit=500)
+    with write(db):
+        if event_seen(db, event_id):
+            return get_request(db, request_id)
+        request = get_request(db, request_id)
+        current = request["status"]
+        if current == to:
+            return request
+        if to not in TRANSITIONS[current]:
+            raise Conflict(
+                f"「{STATUSES[current][0]}」の要請を「{STATUSES[to][0]}」にはできません。",
+                f"A request that is {STATUSES[current][1].lower()} cannot become {STATUSES[to][1].lower()}.",
+            )
+        _require_role(role, TRANSITIONS[current][to])
+        if to in ("cancelled", "refused") and not reason:
+            raise Invalid("理由を入力してください。", "Give the reason.")
+        stamp = now()
+        changes = {"status": to, f"{to}_by": actor, f"{to}_at": stamp, "updated_at": stamp}
+        if to in ("cancelled", "refused"):
+            changes["reason"] = reason
+        if to == "received":
+            quantity = request["quantity"] if received_quantity in (None, "") else _quantity(received_quantity,
+                                                                                                allow_zero=True)
+            changes["received_quantity"] = quantity
+            if quantity:
+                record_move(db, request["shelter_id"], item=request["item"], unit=request["unit"], direction="in",
+                            quantity=quantity, expiry=expiry, note="", actor=actor, request_id=request_id)
+        db["supply_requests"].update(request_id, changes)
+        record_event(db, f"supply_request.{to}", actor=actor, shelter_id=request["shelter_id"], event_id=event_id,
+                     payload={"id": request_id, "from": current, "reason": reason or None,
+                              "received_quantity": changes.get("received_quantity")})
+    return get_request(db, request_id)
+
+
+# --- needs estimated from the roster (counts only, never names) ---
+
+def _codes(value):
+    if not value:
+        return set()
+    if isinstance(value, str):
+        value = value.replace("、", ",").replace(" ", ",").split(",")
+    return {str(v).strip().upper() for v in value if str(v).strip()}
+
+
+def _list(value):
+    if not value:
+        return []
+    if isinstance(value, str):
+        import json
+
+        try:
+            loaded = json.loads(value)
+        except ValueError:
+            loaded = None
+        if isinstance(loaded, list):
+            return [str(v).strip() for v in loaded if str(v).strip()]
+        return [v.strip() for v in value.replace("、", ",").split(",") if v.strip()]
+    return [str(v).strip() for v in value if str(v).strip()]
+
+
+def _age(person, today):
+    if person.get("age") not in (None, ""):
+        try:
+            return int(person["age"])
+        except (TypeError, ValueError):
+            pass
+    born = person.get("birth_date") or person.get("date_of_birth") or person.get("dob")
+    if born:
+        try:
+            b = date.fromisoformat(str(born)[:10])
+        except ValueError:
+            return None
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+    return None
+
+
+def _allergen_key(name):
+    name = unicodedata.normalize("NFKC", name).strip()
+    for key, (ja, en) in ALLERGENS.items():
+        if name in (key, ja, en, en.lower()):
+            return key
+    return name
+
+
+def estimate_from_persons(persons, *, days=1, today=None):
+    """Needs for `days` days from a list of person dicts (counts only; names are never read).
+
+    A person is an infant with care code INF or age < 2. Reads `care_codes`/`needs`, `age` or
+    `birth_date`, `allergies`, `medical_devices`/`medication`, `diet`.
+    """
+    today = today or datetime.now().date()
+    infants = 0
+    allergens, devices, diets = {}, {}, {}
+    total = 0
+    for person in persons:
+        total += 1
+        codes = _codes(person.get("care_codes") or person.get("care_needs") or person.get("needs"))
+        age = _age(person, today)
+        if "INF" in codes or (age is not None and age < 2):
+            infants += 1
+        for allergen in _list(person.get("allergies") or person.get("allergens")):
+            key = _allergen_key(allergen)
+            allergens[key] = allergens.get(key, 0) + 1
+        device_list = _list(person.get("medical_devices") or person.get("devices"))
+        if "MED" in codes and not device_list:
+            device_list = ["MED"]
+        for device in device_list:
+            devices[device] = devices.get(device, 0) + 1
+        for diet in _list(person.get("diet") or person.get("diet_restrictions")):
+            diets[diet] = diets.get(diet, 0) + 1
+    supplies = [
+        {"key": key, "label": {"ja": label[0], "en": label[1]}, "per_day": per_day * infants,
+         "quantity": per_day * infants * days, "unit": unit}
+        for key, (label, per_day, unit) in INFANT_DAILY.items()
+    ]
+
+    def counted(d, vocab=None):
+        out = []
+        for key, count in sorted(d.items(), key=lambda kv: (-kv[1], kv[0])):
+            label = (vocab or {}).get(key, (key, key))
+            out.append({"key": key, "label": {"ja": label[0], "en": label[1]}, "count": count})
+        return out
+
+    return {
+        "persons": total,
+        "days": days,
+        "infants": infants,
+        "infant_supplies": supplies,
+        "allergens": counted(allergens, ALLERGENS),
+        "medical_devices": counted(devices, {"MED": ("医療機器（詳細未記入）", "Medical device (not specified)")}),
+        "diet": counted(diets),
+    }
+
+
+def estimate_needs(db, shelter_id, *, days=1, today=None):
+    """Needs of the people checked in at the shelter now, from the check-in roster (counts only)."""
+    return estimate_from_persons(_roster_persons(db, shelter_id), days=days, today=today)
+
+
+def _roster_persons(db, shelter_id):
+    from . import households
+
+    if not hasattr(households, "roster"):
+        return []
+    persons = []
+    for row in households.roster(db, shelter_id, include_sensitive=True):
+        # the roster may list households with their persons, or persons directly
+        members = row.get("persons") or row.get("members")
+        persons.extend(members if isinstance(members, list) else [row])
+    return persons

@@ -1,0 +1,61 @@
+"""Public pages for residents (no login, no personal data): the display screen and the request form."""
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+
+from .. import live
+from ..db import get_db
+from ..domain import daylog, resident_requests, shelters
+from ..domain.errors import Conflict, NotFound
+
+bp = Blueprint("residents", __name__, url_prefix="/residents")
+
+REFRESH_SECONDS = 60
+RUNNING = ("opening", "open", "closing")
+
+
+def _public_shelter(ref):
+    """The shelter at this public URL. Hidden shelters answer exactly like unknown ones."""
+    try:
+        shelter = shelters.get(get_db(), ref)
+    except NotFound:
+        abort(404)
+    if shelter["hidden"]:
+        abort(404)
+    # only what a public page may show: never the whole row
+    return {"id": shelter["id"], "ref": shelters.ref(shelter), "name": shelter["name"],
+            "name_en": shelter["name_en"], "state": shelter["state"]}
+
+
+@bp.route("/<ref>/display")
+def display(ref):
+    """The residents' display (big screen in the hall): announcements in ja and/or en, refreshed
+    by the page itself every minute without JavaScript. ?show=ja|en|both (default: both)."""
+    shelter = _public_shelter(ref)
+    show = request.args.get("show", "both")
+    if show not in ("ja", "en", "both"):
+        show = "both"
+    return render_template("running/display.html", shelter=shelter, show=show, refresh=REFRESH_SECONDS,
+                           items=daylog.current_announcements(get_db(), shelter["id"]),
+                           vocab=shelters, updated=daylog.utc_to_local(daylog.now()))
+
+
+@bp.route("/<ref>/requests", methods=["GET", "POST"])
+def request_form(ref):
+    """The request form for residents' phones (linked from the door page)."""
+    shelter = _public_shelter(ref)
+    if request.method == "POST":
+        if shelter["state"] not in RUNNING:
+            raise Conflict("この避難所は現在受け付けていません。", "This shelter is not taking requests now.")
+        form = request.form
+        anonymous = form.get("anonymous") == "yes"
+        client = resident_requests.client_key(request.remote_addr or "", current_app.config["SECRET_KEY"])
+        resident_requests.submit(
+            get_db(), shelter["id"], category=form.get("category", ""), text=form.get("text", ""),
+            name="" if anonymous else form.get("name", ""), room="" if anonymous else form.get("room", ""),
+            anonymous=anonymous or not form.get("name", "").strip(), source="phone", actor="resident",
+            client=client, limit=current_app.config["RESIDENT_REQUEST_LIMIT"],
+            window_minutes=current_app.config["RESIDENT_REQUEST_WINDOW_MINUTES"])
+        live.notify_shelter(shelter["id"])
+        return redirect(url_for("residents.request_form", ref=ref, sent=1))
+    return render_template("running/request_form.html", shelter=shelter, vocab=resident_requests,
+                           sent=request.args.get("sent"), running=shelter["state"] in RUNNING,
+                           items=daylog.current_announcements(get_db(), shelter["id"]))
