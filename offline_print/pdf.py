@@ -1,6 +1,6 @@
 """Shared drawing: page sizes, a canvas that stamps every page, text that fits, QR codes, tick boxes."""
 import io
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from reportlab.graphics import renderPDF
 from reportlab.graphics.barcode.qr import QrCodeWidget
@@ -16,6 +16,7 @@ from reportlab.platypus import Paragraph
 from . import fonts
 
 PAGE_SIZES = {"A4": A4, "A3": A3}
+JST = timezone(timedelta(hours=9), "JST")  # the sheets are read in Japan, whatever the server's clock zone
 MIN_QR = 20 * mm  # the smallest symbol a phone reads reliably from paper
 INK = colors.HexColor("#111111")
 GREY = colors.HexColor("#666666")
@@ -47,16 +48,16 @@ def page_size(size="A4", landscape=False):
 
 
 def stamp(value=None):
-    """A time for print: 'YYYY-MM-DD HH:MM' in local time (ISO strings are converted)."""
+    """A time for print: 'YYYY-MM-DD HH:MM' in Japan time (ISO strings are converted)."""
     if value is None:
-        value = datetime.now().astimezone()
+        value = datetime.now(JST)
     if isinstance(value, str):
         try:
             value = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
     if value.tzinfo is not None:
-        value = value.astimezone()
+        value = value.astimezone(JST)
     return value.strftime("%Y-%m-%d %H:%M")
 
 

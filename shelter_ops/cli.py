@@ -81,6 +81,9 @@ def demo_command():
 
 
 def register_commands(app):
+    from .cli_print import print_group
+
+    app.cli.add_command(print_group)
     for command in (import_command, users_group, tokens_group, demo_command):
         app.cli.add_command(command)
 

@@ -29,6 +29,7 @@ DEFAULTS = {
     "STALE_MINUTES": 60,
     # printing
     "FONT_PATH": "",
+    "MAP_LAYERS": "",  # comma-separated GeoJSON files drawn under the paper map (boundary, coast, roads)
     # privacy
     "RETENTION_DAYS": 30,
     # residents' requests from phones (要望): at most this many per client per window

@@ -1,0 +1,145 @@
+"""Printing: the paper documents of a shelter and the city map as PDFs, from the tablet screens and HQ."""
+from flask import Blueprint, Response, current_app, render_template, request
+
+from offline_print import cards, floor, forms, map as paper_map, poster, roster
+
+from ..db import get_db
+from ..domain import paper, shelters
+from ..domain.errors import Invalid
+from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
+
+bp = Blueprint("printing", __name__)
+
+MAX_CARDS = 500  # per run from a tablet; the CLI takes up to what codes.reserve_block allows
+
+
+def _pdf(data, filename):
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["Cache-Control"] = "no-store"  # a roster must not linger in a shared browser cache
+    return response
+
+
+def _font():
+    return current_app.config.get("FONT_PATH") or ""
+
+
+def _size():
+    size = (request.values.get("size") or "A4").upper()
+    if size not in ("A4", "A3"):
+        raise Invalid("用紙はA4かA3を選んでください。", "Choose A4 or A3 paper.")
+    return size
+
+
+@bp.route("/shelters/<ref>/print")
+@login_required
+def index(ref):
+    """The shelter's printable documents, with their options."""
+    shelter = shelter_for(ref)
+    return render_template("printing/shelter.html", shelter=shelter, ref=shelters.ref(shelter),
+                           sensitive=current_user()["role"] in ("lead", "hq"), max_cards=MAX_CARDS)
+
+
+@bp.route("/shelters/<ref>/print/poster.pdf")
+@login_required
+def poster_pdf(ref):
+    """Door poster with the self-registration QR code."""
+    shelter = shelter_for(ref)
+    data = paper.poster_data(get_db(), current_app.config, shelter)
+    return _pdf(poster.render(**data, size=_size(), printed_at=paper.printed_at(), font_path=_font()),
+                paper.default_filename("poster", shelter))
+
+
+@bp.route("/shelters/<ref>/print/floor.pdf")
+@login_required
+def floor_pdf(ref):
+    """Floor map of the zones for the entrance wall."""
+    shelter = shelter_for(ref)
+    data = paper.floor_data(get_db(), current_app.config, shelter)
+    return _pdf(floor.render(**data, size=_size(), printed_at=paper.printed_at(), font_path=_font()),
+                paper.default_filename("floor", shelter))
+
+
+@bp.route("/shelters/<ref>/print/cards.pdf", methods=["POST"])
+@login_required
+def cards_pdf(ref):
+    """Pre-numbered household cards: reserves a block of reception numbers, so it is a POST."""
+    shelter = shelter_for(ref)
+    try:
+        n = int(request.form.get("count") or 0)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= MAX_CARDS:
+        raise Invalid(f"枚数は1〜{MAX_CARDS}で指定してください。", f"Print between 1 and {MAX_CARDS} cards.")
+    numbers = paper.card_numbers(get_db(), shelter, n, actor=current_user()["name"])
+    return _pdf(cards.render(numbers=numbers, shelter_name=shelter["name"], shelter_name_en=shelter["name_en"] or "",
+                             printed_at=paper.printed_at(), font_path=_font()),
+                paper.default_filename("cards", shelter))
+
+
+@bp.route("/shelters/<ref>/print/roster.pdf")
+@roles_required("lead", "staff", "hq")
+def roster_pdf(ref):
+    """The roster by zone. Staff get the plain copy; lead and HQ the one with sensitive fields
+    (or the plain one with ?edition=staff)."""
+    shelter = shelter_for(ref)
+    user = current_user()
+    sensitive = user["role"] in ("lead", "hq") and request.args.get("edition") != "staff"
+    data = paper.roster_data(get_db(), shelter, sensitive=sensitive, actor=user["name"])
+    return _pdf(roster.render(**data, printed_at=paper.printed_at(), font_path=_font()),
+                paper.default_filename("roster-lead" if sensitive else "roster", shelter))
+
+
+@bp.route("/shelters/<ref>/print/report.pdf")
+@login_required
+def report_pdf(ref):
+    """状況報告書, pre-filled from live data (?blank=1 for the empty form)."""
+    shelter = shelter_for(ref)
+    data = paper.report_data(get_db(), current_app.config, shelter, blank=bool(request.args.get("blank")))
+    return _pdf(forms.status_report(**data, printed_at=paper.printed_at(), font_path=_font()),
+                paper.default_filename("report", shelter))
+
+
+@bp.route("/shelters/<ref>/print/supplies.pdf")
+@login_required
+def supplies_pdf(ref):
+    """物資要請書 with the open requests written in and blank rows."""
+    shelter = shelter_for(ref)
+    data = paper.supplies_data(get_db(), current_app.config, shelter)
+    return _pdf(forms.supply_request(**data, printed_at=paper.printed_at(), font_path=_font()),
+                paper.default_filename("supplies", shelter))
+
+
+@bp.route("/shelters/<ref>/print/log.pdf")
+@login_required
+def log_pdf(ref):
+    """運営日誌 page for a day (?day=YYYY-MM-DD, default today)."""
+    shelter = shelter_for(ref)
+    data = paper.log_data(get_db(), current_app.config, shelter, request.args.get("day") or None)
+    return _pdf(forms.daily_log(**data, printed_at=paper.printed_at(), font_path=_font()),
+                paper.default_filename("log", shelter))
+
+
+@bp.route("/hq/print")
+@roles_required("hq")
+def hq_index():
+    """HQ's printing page: the city map and every shelter's documents."""
+    return render_template("printing/hq.html", shelters=shelters.list_all(get_db()), vocab=shelters)
+
+
+@bp.route("/print/map.pdf")
+@login_required
+def map_pdf():
+    """The city paper map (public facts only), A4/A3, portrait or landscape."""
+    config = current_app.config
+    data = paper.map_data(get_db(), config, with_sites=request.args.get("sites", "1") != "0")
+    pdf = paper_map.render(
+        data["shelters"], sites=data["sites"], layers=paper.map_layers(config),
+        title=f"{config['MUNICIPALITY_NAME']} 避難所マップ", title_en=f"{config['MUNICIPALITY_NAME_EN']} shelter map",
+        size=_size(), landscape=request.args.get("orientation") == "landscape", qr_url=data["qr_url"],
+        printed_at=paper.printed_at(), data_date=data["data_date"], font_path=_font())
+    return _pdf(pdf, "map.pdf")
+
+
+shelter_tool("printing.index", "印刷（紙）", "Print (paper)")
+hq_tool("printing.hq_index", "印刷・紙マップ", "Print & paper map")
