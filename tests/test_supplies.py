@@ -173,3 +173,31 @@ def test_needs_count_infants_allergens_devices_and_diet_without_names():
     assert {d["key"]: d["count"] for d in needs["medical_devices"]} == {"在宅酸素": 1}
     assert {d["key"]: d["count"] for d in needs["diet"]} == {"ハラール": 1, "嚥下食": 1}
     assert "鎌倉" not in repr(needs) and "由比" not in repr(needs)
+
+
+def test_needs_estimated_from_a_known_roster(db, shelter_a, api):
+    from shelter_ops.domain import households
+
+    db.execute("update shelters set state = 'open' where id = ?", [shelter_a["id"]])
+    db.conn.commit()
+    register = lambda persons: households.register(db, shelter_a["id"], {}, persons, actor="受付",  # noqa: E731
+                                                   source="desk", status="checked_in")
+    register([{"name": "鎌倉 花子", "age": 31, "care_codes": ["PRG"], "allergens": ["乳"]},
+              {"name": "鎌倉 ひかり", "age": 0, "care_codes": ["INF"]},
+              {"name": "鎌倉 そら", "age": 1}])
+    register([{"name": "由比 一郎", "age": 72, "medical_devices": "在宅酸素", "diet": "嚥下食"},
+              {"name": "由比 二子", "age": 70, "allergens": ["卵", "えび"], "allergens_other": "キウイ"}])
+    register([{"name": "腰越 三郎", "age": 40, "allergens": ["卵"], "non_disclosure": True, "diet": "ハラール"}])
+    households.register(db, shelter_a["id"], {}, [{"name": "未入所 者", "age": 0}], actor="door", source="door")
+
+    response = api("lead", shelter_a).get(f"/api/v1/shelters/{REF_A}/needs?days=2")
+    assert response.status_code == 200
+    needs = response.get_json()
+    assert needs["persons"] == 6 and needs["infants"] == 2  # the pending door registration is not in yet
+    diapers = next(s for s in needs["infant_supplies"] if s["key"] == "diapers")
+    assert diapers["quantity"] == 2 * supplies.INFANT_DAILY["diapers"][1] * 2
+    assert {a["key"]: a["count"] for a in needs["allergens"]} == {"egg": 2, "milk": 1, "shrimp": 1, "キウイ": 1}
+    assert {d["key"]: d["count"] for d in needs["medical_devices"]} == {"在宅酸素": 1}
+    assert {d["key"]: d["count"] for d in needs["diet"]} == {"嚥下食": 1, "ハラール": 1}
+    body = response.get_data(as_text=True)
+    assert not any(name in body for name in ("鎌倉", "由比", "腰越"))

@@ -380,7 +380,7 @@ def estimate_from_persons(persons, *, days=1, today=None):
     """Needs for `days` days from a list of person dicts (counts only; names are never read).
 
     A person is an infant with care code INF or age < 2. Reads `care_codes`/`needs`, `age` or
-    `birth_date`, `allergies`, `medical_devices`/`medication`, `diet`.
+    `birth_date`, `allergies`/`allergens` (+ `allergens_other`), `medical_devices`, `diet`.
     """
     today = today or datetime.now().date()
     infants = 0
@@ -392,7 +392,8 @@ def estimate_from_persons(persons, *, days=1, today=None):
         age = _age(person, today)
         if "INF" in codes or (age is not None and age < 2):
             infants += 1
-        for allergen in _list(person.get("allergies") or person.get("allergens")):
+        named = _list(person.get("allergies") or person.get("allergens")) + _list(person.get("allergens_other"))
+        for allergen in named:
             key = _allergen_key(allergen)
             allergens[key] = allergens.get(key, 0) + 1
         device_list = _list(person.get("medical_devices") or person.get("devices"))
@@ -434,11 +435,8 @@ def estimate_needs(db, shelter_id, *, days=1, today=None):
 def _roster_persons(db, shelter_id):
     from . import households
 
-    if not hasattr(households, "roster"):
-        return []
     persons = []
-    for row in households.roster(db, shelter_id, include_sensitive=True):
-        # the roster may list households with their persons, or persons directly
-        members = row.get("persons") or row.get("members")
-        persons.extend(members if isinstance(members, list) else [row])
+    # 非公開 persons count too: they need formula like anyone else, and only counts leave here
+    for household in households.roster(db, shelter_id, include_sensitive=True, include_hidden=True):
+        persons.extend(p for p in household["persons"] if p.get("status") != "out")
     return persons
