@@ -141,3 +141,13 @@ def test_an_announcement_must_end_after_it_starts(db, shelter_a, api):
     response = api("staff", shelter_a).post(f"/api/v1/shelters/{REF_A}/announcements",
                                             json={"ja": "x", "starts_at": iso(10), "ends_at": iso(5)})
     assert response.status_code == 400 and "after the start" in response.get_json()["error"]["message_en"]
+
+
+def test_the_door_page_partial_shows_announcements_and_the_request_link(app, db, shelter_a):
+    from flask import render_template_string
+
+    announce(db, shelter_a, "受付は体育館入口", "Reception at the gym entrance")
+    with app.test_request_context("/door/E1420400001111", headers={"Accept-Language": "en"}):
+        html = render_template_string('{% include "running/_announcements.html" %}', shelter=shelter_a)
+    assert html.index("Reception at the gym entrance") < html.index("受付は体育館入口")
+    assert f"/residents/{REF_A}/requests" in html

@@ -12,6 +12,12 @@ REFRESH_SECONDS = 60
 RUNNING = ("opening", "open", "closing")
 
 
+@bp.app_context_processor
+def announcement_helpers():
+    """`running_announcements(shelter_id)` for templates/running/_announcements.html on other areas' pages."""
+    return {"running_announcements": lambda shelter_id: daylog.current_announcements(get_db(), shelter_id)}
+
+
 def _public_shelter(ref):
     """The shelter at this public URL. Hidden shelters answer exactly like unknown ones."""
     try:
