@@ -82,3 +82,55 @@ def test_an_open_shelter_without_floor_area_is_shown_as_being_checked(db):
     shelter = insert_shelter(db, state="open", opened_at=capacity.now(), zones=())
     snap = capacity.snapshot(db, CONFIG, shelter["id"])
     assert snap["capacity"] == 0 and snap["stale"] is True
+
+
+def test_staff_confirm_the_count_with_one_tap_on_the_dashboard(app, db, signed_in):
+    opened = (datetime.now(timezone.utc) - timedelta(minutes=90)).replace(microsecond=0).isoformat()
+    shelter = insert_shelter(db, state="open", opened_at=opened)
+    staff = signed_in("staff", shelter)
+    page = staff.get("/shelters/E1420400001111/occupancy").get_data(as_text=True)
+    assert "確認中" in page
+    response = staff.post("/shelters/E1420400001111/occupancy/confirm", follow_redirects=True)
+    assert response.status_code == 200
+    assert "確認中" not in response.get_data(as_text=True).split("<main>")[1].split("Set the level")[0]
+    assert capacity.snapshot(db, CONFIG, shelter["id"])["stale"] is False
+
+
+def test_a_lead_overrides_the_level_on_the_dashboard_and_staff_cannot(app, db, signed_in):
+    shelter = insert_shelter(db, state="open", opened_at=capacity.now())
+    staff = signed_in("staff", shelter)
+    form = {"level": "full", "reason": "トイレ故障のため受け入れ制限", "minutes": "60"}
+    assert staff.post("/shelters/E1420400001111/occupancy/override", form).status_code == 403
+    lead = signed_in("lead", shelter)
+    page = lead.post("/shelters/E1420400001111/occupancy/override", form, follow_redirects=True)
+    assert "トイレ故障のため受け入れ制限" in page.get_data(as_text=True)
+    assert capacity.snapshot(db, CONFIG, shelter["id"])["level"] == "full"
+    lead.post("/shelters/E1420400001111/occupancy/override", {"clear": "1"})
+    assert capacity.snapshot(db, CONFIG, shelter["id"])["level"] == "vacant"
+
+
+def test_hq_changes_the_area_per_person_and_every_shelter_follows(app, db, signed_in):
+    first = insert_shelter(db, "E1420400001111", "第一小学校", state="open")
+    insert_shelter(db, "E1420400002111", "第二小学校", state="open", zones=(("体育館", "general", 200.0),))
+    hq = signed_in("hq")
+    assert hq.post("/hq/capacity", {"m2": "4.0"}).status_code == 302
+    assert [s["capacity"] for s in capacity.snapshots(db, CONFIG)] == [87, 50]
+    hq.post("/hq/capacity", {"m2": "custom", "custom": "2.5"})
+    assert [s["capacity"] for s in capacity.snapshots(db, CONFIG)] == [140, 80]
+    assert "2.5" in hq.get("/hq/capacity").get_data(as_text=True)
+    assert hq.post("/hq/capacity", {"m2": "custom", "custom": "abc"}).status_code == 400
+    assert signed_in("lead", first).get("/hq/capacity").status_code == 403
+
+
+def test_hq_sees_alerts_with_the_nearest_shelters_with_space(app, db, signed_in):
+    from shelter_ops.domain import households
+
+    full = insert_shelter(db, "E1420400001111", "満杯小学校", state="open", opened_at=capacity.now())
+    insert_shelter(db, "E1420400002111", "近い中学校", state="open", lat=35.315, lon=139.55)
+    for _ in range(80):
+        households.count_head(db, full["id"], "male", "adult", actor="desk1")
+    page = signed_in("hq").get("/hq/").get_data(as_text=True)
+    alerts = page.split('id="alerts"')[1].split("</ul>")[0]
+    assert "満杯小学校" in alerts and "近い中学校" in alerts and "80 / 100" in alerts
+    filtered = signed_in("hq").get("/hq/?level=full").get_data(as_text=True).split("<tbody>")[1]
+    assert "満杯小学校" in filtered and "近い中学校" not in filtered

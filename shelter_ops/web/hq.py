@@ -15,20 +15,37 @@ MAX_UPLOAD = 64 * 1024 * 1024
 @bp.route("/")
 @roles_required("hq")
 def overview():
-    """All shelters with their state; filter by state or name."""
+    """All shelters with state, occupancy and level; totals; alerts at the alert share with the nearest
+    open shelters with space; filter by state, level or name."""
+    from flask import current_app
+
+    from ..domain import capacity
+
     db = get_db()
     state = request.args.get("state") or None
+    level = request.args.get("level") or None
     query = (request.args.get("q") or "").strip()
     rows = shelters.list_all(db, state=state)
     if query:
         rows = [s for s in rows if query in (s["name"] or "") or query.lower() in (s["name_en"] or "").lower()
-                or query in (s["address"] or "")]
+                or query in (s["address"] or "") or query in (s["kyotsu_id"] or "")]
     counts = households.present_counts(db)
+    snaps = capacity.snapshots(db, current_app.config, counts=counts)
+    by_id = {s["id"]: s for s in snaps}
+    if level == "stale":
+        rows = [s for s in rows if by_id[s["id"]]["stale"]]
+    elif level:
+        rows = [s for s in rows if by_id[s["id"]]["level"] == level]
     by_state = {key: 0 for key in shelters.STATES}
     for s in shelters.list_all(db):
         by_state[s["state"]] += 1
+    alerts = capacity.alerts(snaps, current_app.config)
     return render_template("hq/overview.html", shelters=rows, counts=counts, by_state=by_state,
-                           state=state, query=query, vocab=shelters, results=None)
+                           state=state, level=level, query=query, vocab=shelters, results=None,
+                           occupancy=by_id, totals=capacity.totals(snaps), alerts=alerts,
+                           alert_ids={a["shelter"]["id"] for a in alerts}, levels=capacity.LEVELS,
+                           stale_minutes=current_app.config["STALE_MINUTES"],
+                           alert_percent=round(capacity.alert_share(current_app.config) * 100))
 
 
 @bp.route("/open", methods=["POST"])

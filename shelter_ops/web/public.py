@@ -1,14 +1,185 @@
-"""Public pages for phones: no login, never any personal data. (The live-occupancy work fills this.)"""
-from flask import Blueprint, render_template
+"""Public pages and open-data feeds for phones: no login, never any personal data, never a hidden shelter.
+
+Everything here is built from `capacity.public_snapshots()`, which reads shelter columns that
+hold no personal data and head counts only; feeds carry an ETag and a short public max-age so a
+crowd of phones is absorbed by nginx or a CDN.
+"""
+import csv
+import hashlib
+import io
+import json
+import math
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, current_app, render_template, request
 
 from ..db import get_db
-from ..domain import shelters
+from ..domain import capacity, shelters
+from ..domain.errors import NotFound
 
 bp = Blueprint("public", __name__, url_prefix="/public")
+
+MAX_AGE = 10  # seconds a browser, nginx or a CDN may reuse a feed
+PAGE_REFRESH = 60  # seconds: the page reloads itself without JavaScript
+DISPLAY_REFRESH = 30
+
+CSV_COLUMNS = ("共通ID", "施設名", "施設名_英字", "開設状況", "避難者数", "定員", "定員状況", "混雑度",
+               "確認中", "1人あたり面積_m2", "緯度", "経度", "updated_at")
+FEED_KEYS = capacity.PUBLIC_KEYS + ("status", "label_ja", "label_en")
+
+
+@bp.app_template_global("level_label")
+def label(record):
+    """(ja, en) of what the public is told: the level, or 確認中 when the count is not fresh."""
+    if record["stale"] and record["state"] == "open":
+        return capacity.STALE_LABEL
+    return capacity.LEVELS[record["level"]]
+
+
+def feed_record(record):
+    """A public record with the national opening status (EEI 開設状況) and the words to show."""
+    ja, en = label(record)
+    return {**record, "status": shelters.EEI_STATUS.get(record["state"], "不明"), "label_ja": ja, "label_en": en}
+
+
+def records():
+    return [feed_record(r) for r in capacity.public_snapshots(get_db(), current_app.config)]
+
+
+def _point(value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def here():
+    """The phone's location from ?lat=&lon= (shared by the page's script), or None."""
+    lat, lon = _point(request.args.get("lat")), _point(request.args.get("lon"))
+    if lat is None or lon is None or not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        return None
+    return lat, lon
+
+
+def sort_records(rows, position, lang):
+    """Nearest first when the phone shared its location, else by name; each with its km (or None)."""
+    for row in rows:
+        row["km"] = (capacity.distance_km(position[0], position[1], row["lat"], row["lon"])
+                     if position and row["lat"] is not None and row["lon"] is not None else None)
+    if position:
+        return sorted(rows, key=lambda r: (r["km"] is None, r["km"] or 0, r["name"] or ""))
+    return sorted(rows, key=lambda r: ((r["name_en"] or r["name"] or "") if lang == "en" else (r["name"] or "")))
+
+
+def mercator(lat, lon):
+    """Web Mercator in units of the world width (0..1)."""
+    x = (lon + 180.0) / 360.0
+    s = math.sin(math.radians(max(-85.0, min(85.0, lat))))
+    y = 0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)
+    return x, y
+
+
+def map_points(rows, position=None, width=640, height=420, pad=28):
+    """Markers (numbered as in the list) fitted into a width × height SVG, north up, same scale both ways."""
+    placed = [(n, r) for n, r in enumerate(rows, 1) if r["lat"] is not None and r["lon"] is not None]
+    coords = [mercator(r["lat"], r["lon"]) for _, r in placed]
+    if position:
+        coords.append(mercator(*position))
+    if not coords:
+        return {"width": width, "height": height, "points": [], "here": None}
+    xs, ys = [c[0] for c in coords], [c[1] for c in coords]
+    span_x, span_y = max(xs) - min(xs) or 1e-6, max(ys) - min(ys) or 1e-6
+    scale = min((width - 2 * pad) / span_x, (height - 2 * pad) / span_y) if len(coords) > 1 else 1.0
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+
+    def project(c):
+        return round(width / 2 + (c[0] - cx) * scale, 1), round(height / 2 + (c[1] - cy) * scale, 1)
+
+    points = [{"n": n, "record": r, "x": project(c)[0], "y": project(c)[1]} for (n, r), c in zip(placed, coords)]
+    me = project(coords[-1]) if position else None
+    return {"width": width, "height": height, "points": points, "here": me}
+
+
+@bp.app_template_global()
+def minutes_ago(stamp):
+    if not stamp:
+        return None
+    when = datetime.fromisoformat(stamp)
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return max(0, int((datetime.now(timezone.utc) - when).total_seconds() // 60))
+
+
+def _page_globals():
+    return {"levels": capacity.LEVELS, "stale_minutes": current_app.config["STALE_MINUTES"]}
 
 
 @bp.route("/")
 def index():
-    """Which shelters are open."""
-    rows = [s for s in shelters.list_all(get_db(), include_hidden=False)]
-    return render_template("public/index.html", shelters=rows, vocab=shelters)
+    """Which shelters are open and how full, nearest first when the phone shares its location."""
+    from ..i18n import lang
+
+    position = here()
+    rows = sort_records(records(), position, lang())
+    return render_template("public/index.html", shelters=rows, position=position, map=map_points(rows, position),
+                           refresh=PAGE_REFRESH,
+                           m2_per_person=capacity.m2_per_person(get_db(), current_app.config["M2_PER_PERSON"]),
+                           **_page_globals())
+
+
+@bp.route("/shelters/<ref>/display")
+def display(ref):
+    """The entrance display: one shelter, its level and count in huge type."""
+    found = [r for r in records() if ref in (r["kyotsu_id"],)]
+    if not found:
+        raise NotFound("この避難所は公開されていません。", "This shelter is not published.")
+    return render_template("public/display.html", s=found[0], refresh=DISPLAY_REFRESH, **_page_globals())
+
+
+def _feed(body, mimetype):
+    """A feed response that nginx or a CDN may cache briefly, and that answers 304 when unchanged."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    response = Response(data, mimetype=mimetype)
+    response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = MAX_AGE
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response.make_conditional(request)
+
+
+@bp.route("/status.json")
+def status_json():
+    """Every published shelter: level, count, capacity, freshness. Open data, no personal fields."""
+    body = {"municipality_code": current_app.config["MUNICIPALITY_CODE"],
+            "stale_minutes": current_app.config["STALE_MINUTES"],
+            "shelters": records()}
+    return _feed(json.dumps(body, ensure_ascii=False, sort_keys=True), "application/json")
+
+
+@bp.route("/status.csv")
+def status_csv():
+    """The same as CSV (UTF-8 with BOM for Excel), columns named after the national attributes."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in records():
+        writer.writerow([r["kyotsu_id"], r["name"], r["name_en"] or "", r["status"], r["occupancy"], r["capacity"],
+                         r["label_ja"], r["level"], "1" if r["stale"] else "", r["m2_per_person"],
+                         "" if r["lat"] is None else r["lat"], "" if r["lon"] is None else r["lon"],
+                         r["updated_at"] or ""])
+    response = _feed(out.getvalue(), "text/csv")
+    response.headers["Content-Disposition"] = "inline; filename=shelter-status.csv"
+    return response
+
+
+@bp.route("/status.geojson")
+def status_geojson():
+    """The same as GeoJSON points (longitude, latitude) for any map."""
+    features = []
+    for r in records():
+        geometry = None if r["lat"] is None or r["lon"] is None else {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
+        properties = {k: v for k, v in r.items() if k not in ("lat", "lon")}
+        features.append({"type": "Feature", "id": r["kyotsu_id"], "geometry": geometry, "properties": properties})
+    body = {"type": "FeatureCollection", "features": features}
+    return _feed(json.dumps(body, ensure_ascii=False, sort_keys=True), "application/geo+json")
