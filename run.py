@@ -1,8 +1,17 @@
 """Start shelter-ops on the embedded SQLite database, with the demo data on first start."""
-from shelter_ops import create_app
-from shelter_ops.db import connect
-from shelter_ops.demo import load_if_empty
-from shelter_ops.live import socketio
+import os
+
+if os.environ.get("SHELTER_OPS_ASYNC_MODE", "threading").strip() == "gevent":
+    # Before every other import: sockets, locks and the Redis client must all become cooperative,
+    # or one blocking call freezes every connected screen (Flask-SocketIO's deployment notes).
+    from gevent import monkey
+
+    monkey.patch_all()
+
+from shelter_ops import create_app  # noqa: E402
+from shelter_ops.db import connect  # noqa: E402
+from shelter_ops.demo import load_if_empty  # noqa: E402
+from shelter_ops.live import socketio  # noqa: E402
 
 app = create_app()
 
