@@ -117,11 +117,11 @@ def utc_to_local(value):
 def add_entry(db, shelter_id, *, kind, text, author, day=None, period=None, count=None, event_id=None):
     """Write an entry in the shelter's daily log. A status entry may carry the morning or evening
     head count (period + count). Returns the entry."""
-    if kind not in KINDS:
+    if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid("種類を選んでください: " + "・".join(v[0] for v in KINDS.values()),
                       "Choose a kind: " + ", ".join(v[1] for v in KINDS.values()))
     period = period or None
-    if period and period not in PERIODS:
+    if period and (not isinstance(period, str) or period not in PERIODS):
         raise Invalid("朝か夕を選んでください。", "Choose morning or evening.")
     if count in ("", None):
         count = None

@@ -77,9 +77,9 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
            client=None, limit=5, window_minutes=60, event_id=None):
     """Record a request. Anonymous: no name or place is stored at all. From a phone, at most
     `limit` requests per client per `window_minutes` (429). Returns the request."""
-    if category not in CATEGORIES:
+    if not isinstance(category, str) or category not in CATEGORIES:
         raise Invalid("種類を選んでください。", "Choose a category.")
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise Invalid("受付方法が不明です。", "Unknown source.")
     text = _text(text, "要望の内容", "request")
     name = "" if anonymous else _text(name, "お名前", "name", required=False, limit=100)

@@ -154,7 +154,7 @@ def record_move(db, shelter_id, *, item, unit, direction, quantity, expiry=None,
 
     Distributing more than the stock is refused (409). Returns the movement.
     """
-    if direction not in DIRECTIONS:
+    if not isinstance(direction, str) or direction not in DIRECTIONS:
         raise Invalid("受入か配布を選んでください。", "Choose received or distributed.")
     move = {
         "id": new_id(),
@@ -224,7 +224,7 @@ def ledger(db, shelter_id, *, limit=500):
 def create_request(db, shelter_id, *, item, quantity, unit, priority="normal", wanted_by=None, note="",
                    actor, event_id=None):
     """A supply request from the shelter to HQ, status `requested`. Returns it."""
-    if priority not in PRIORITIES:
+    if not isinstance(priority, str) or priority not in PRIORITIES:
         raise Invalid("優先度は 至急・高・通常 から選んでください。", "Priority must be urgent, high or normal.")
     stamp = now()
     request = {
@@ -290,7 +290,7 @@ def advance_request(db, request_id, to, *, actor, role, reason="", received_quan
     requested quantity) to the shelter's ledger in the same transaction. Repeating the step the
     request is already at changes nothing. Returns the request.
     """
-    if to not in STATUSES or to == "requested":
+    if not isinstance(to, str) or to not in STATUSES or to == "requested":
         raise Invalid(f"不明な状態です: {to}", f"Unknown status: {to}")
     reason = _text(reason, "理由", "reason", required=False, limit=500)
     with write(db):

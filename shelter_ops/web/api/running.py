@@ -175,7 +175,8 @@ def post_resident_request(ref):
 @bp.route("/shelters/<ref>/resident-requests/<request_id>/handled", methods=["POST"])
 def post_handled(ref, request_id):
     shelter = _shelter(ref)
-    body = request.get_json(silent=True) or {}
+    body = request.get_json(silent=True)
+    body = body if isinstance(body, dict) else {}  # the note is optional, and so is the body
     item = resident_requests.mark_handled(get_db(), shelter["id"], request_id, note=body.get("note", ""),
                                           actor=api_user()["name"])
     live.notify_shelter(shelter["id"])
