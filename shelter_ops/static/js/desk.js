@@ -1,0 +1,150 @@
+// The reception desk: keyboard-wedge scanner capture, scans without a page reload, count taps, live camera.
+(function () {
+  "use strict";
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+
+  // A scanner "types" the code. Read the physical key (KeyboardEvent.code), never the character:
+  // with the Japanese IME on, or a JIS layout, the characters come out garbled or as kana.
+  var SHIFTED = {Semicolon: ":", Digit4: "$", Digit5: "%", Digit8: "*", Equal: "+", Slash: "/"};
+  var PLAIN = {Minus: "-", NumpadSubtract: "-", Period: ".", NumpadDecimal: ".", Slash: "/", Space: " ",
+               Equal: "=", NumpadAdd: "+", NumpadMultiply: "*", NumpadDivide: "/", Semicolon: ";"};
+  function charFor(e) {
+    var code = e.code || "";
+    if (/^Key[A-Z]$/.test(code)) return code.charAt(3);
+    if (/^Digit[0-9]$/.test(code)) return e.shiftKey ? (SHIFTED[code] || "") : code.charAt(5);
+    if (/^Numpad[0-9]$/.test(code)) return code.charAt(6);
+    if (e.shiftKey && SHIFTED[code]) return SHIFTED[code];
+    return PLAIN[code] || "";
+  }
+
+  function post(url, body, accept) {
+    return fetch(url, {method: "POST", body: body, credentials: "same-origin",
+                       headers: {"X-CSRFToken": csrf, "Accept": accept || "application/json"}})
+      .then(function (r) { return r.json(); });
+  }
+
+  function show(result) {
+    var box = document.getElementById("result");
+    if (!box) return;
+    box.className = "scan-result result-" + result.result;
+    var words = {ok: box.dataset.ok, already: box.dataset.already, unknown: box.dataset.unknown};
+    var html = '<p class="result-words"></p><p class="result-detail"></p><p class="result-names"></p>';
+    box.innerHTML = html;
+    var icon = {ok: "✔ ", already: "● ", unknown: "✖ "}[result.result] || "";
+    box.querySelector(".result-words").textContent = icon + (result.result === "unknown" ? (words.unknown || "") : result.message);
+    if (result.household) {
+      var h = result.household;
+      box.querySelector(".result-detail").textContent = h.number + " · " + h.people + " " + (box.dataset.people || "");
+      box.querySelector(".result-names").textContent = h.names.join("、");
+    } else {
+      box.querySelector(".result-detail").textContent = result.message || "";
+    }
+    (result.warnings || []).forEach(function (w) {
+      var p = document.createElement("p"); p.className = "notice error"; p.textContent = w; box.appendChild(p);
+    });
+    if (result.result === "ok") {
+      var present = document.getElementById("present");
+      if (present) present.textContent = String(Number(present.textContent) + (h ? (h.staying === "shelter" ? h.people : 0) : 0));
+    }
+  }
+
+  function scanCode(code) {
+    var box = document.getElementById("scanbox");
+    var body = new FormData();
+    body.append("code", code);
+    return post(box.dataset.scanUrl, body).then(show).catch(function () {
+      show({result: "unknown", message: "⚠ network"});
+    });
+  }
+
+  var scanbox = document.getElementById("scanbox");
+  if (scanbox) {
+    var buffer = "", timer = null;
+    var shown = document.getElementById("scanbuffer");
+    var flush = function () {
+      clearTimeout(timer);
+      var code = buffer.trim();
+      buffer = ""; shown.textContent = "";
+      if (code) scanCode(code);
+    };
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (t && t !== scanbox && /^(INPUT|TEXTAREA|SELECT|BUTTON)$/.test(t.tagName)) return;
+      if (e.ctrlKey || e.altKey || e.metaKey) return;
+      if (e.code === "Enter" || e.code === "NumpadEnter" || e.code === "Tab") {
+        if (buffer) { e.preventDefault(); flush(); }
+        return;
+      }
+      var ch = charFor(e);
+      if (!ch) return;
+      e.preventDefault();
+      buffer += ch; shown.textContent = buffer;
+      clearTimeout(timer);
+      // scanners that send no Enter: a pause after a full code submits it
+      timer = setTimeout(function () { if (buffer.replace(/[-\s]/g, "").length >= 7) flush(); }, 500);
+    }, true);
+    scanbox.focus();
+    scanbox.addEventListener("click", function () { scanbox.focus(); });
+
+    var manual = document.getElementById("manual");
+    manual.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var input = manual.querySelector("input[name=code]");
+      scanCode(input.value).then(function () { input.value = ""; scanbox.focus(); });
+    });
+    var photo = document.getElementById("photo");
+    photo.addEventListener("submit", function (e) {
+      e.preventDefault();
+      show({result: "already", message: "…"});
+      post(photo.action, new FormData(photo)).then(show).then(function () { photo.reset(); scanbox.focus(); });
+    });
+  }
+
+  // Count-only mode: one tap, one person, no reload.
+  var grid = document.getElementById("count-grid");
+  if (grid) {
+    grid.addEventListener("click", function (e) {
+      var button = e.target.closest("button[name=delta]");
+      if (!button) return;
+      e.preventDefault();
+      var form = button.form, body = new FormData(form);
+      body.append("delta", button.value);
+      post(grid.dataset.url, body).then(function (r) {
+        if (r.error) { alert(r.error.message); return; }
+        document.getElementById("headtotal").textContent = r.total;
+        document.getElementById("present").textContent = r.present;
+        grid.querySelectorAll(".count-n").forEach(function (n) { n.textContent = r.groups[n.dataset.key] || 0; });
+      });
+    });
+  }
+
+  // Live camera: only in a secure context (HTTPS); the decoder's .wasm comes from this server.
+  var camera = document.getElementById("camera");
+  var start = document.getElementById("camera-start");
+  if (camera && start && window.isSecureContext && window.BarcodeDetectionAPI && navigator.mediaDevices) {
+    var api = window.BarcodeDetectionAPI;
+    var wasm = camera.dataset.wasm;
+    api.prepareZXingModule({overrides: {locateFile: function (path, prefix) {
+      return path.endsWith(".wasm") ? wasm : prefix + path;
+    }}});
+    start.addEventListener("click", function () {
+      var video = document.getElementById("camera-video");
+      var detector = new api.BarcodeDetector({formats: ["qr_code"]});
+      var last = "", lastAt = 0;
+      navigator.mediaDevices.getUserMedia({video: {facingMode: "environment"}}).then(function (stream) {
+        video.srcObject = stream; video.hidden = false; video.play(); start.hidden = true;
+        var tick = function () {
+          detector.detect(video).then(function (codes) {
+            if (codes.length) {
+              var text = codes[0].rawValue, now = Date.now();
+              if (text !== last || now - lastAt > 3000) { last = text; lastAt = now; scanCode(text); }
+            }
+          }).catch(function () {}).then(function () { setTimeout(tick, 250); });
+        };
+        tick();
+      }).catch(function (err) { camera.insertAdjacentText("beforeend", " " + err.name); });
+    });
+  } else if (start) {
+    start.disabled = true;
+  }
+})();

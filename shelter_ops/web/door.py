@@ -1,0 +1,244 @@
+"""The shelter's door (public, no login): the household form on a phone, its QR, and home pre-registration."""
+import io
+import json
+import math
+import threading
+import time
+from collections import defaultdict, deque
+
+import qrcode
+import qrcode.image.svg
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeSerializer
+from markupsafe import Markup
+
+from ..db import get_db
+from ..domain import households, prereg, shelters
+from ..domain.errors import DomainError, Invalid, NotFound, TooMany
+from . import shelter_tool
+
+bp = Blueprint("door", __name__)
+
+PERSON_ROWS = 4  # empty person blocks on a fresh form; ?persons=N gives more
+PERSON_KEYS = ("name", "kana", "sex", "birth_date", "age", "relation", "nationality", "language",
+               "injury_illness", "medication", "medical_devices", "diet", "notes", "allergens_other")
+
+
+# --- QR codes ---
+
+def qr_svg(text, *, scale=10, level="M"):
+    """An SVG QR code (EC level M by default, quiet zone 4 modules) as markup for a page or a file."""
+    levels = {"L": qrcode.constants.ERROR_CORRECT_L, "M": qrcode.constants.ERROR_CORRECT_M,
+              "Q": qrcode.constants.ERROR_CORRECT_Q}
+    code = qrcode.QRCode(error_correction=levels[level], box_size=scale, border=4,
+                         image_factory=qrcode.image.svg.SvgPathFillImage)
+    code.add_data(text)
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out)
+    svg = out.getvalue().decode()
+    return Markup(svg[svg.index("<svg"):])
+
+
+def qr_png(text, *, scale=10, level="M"):
+    """A PNG QR code (needs Pillow)."""
+    levels = {"M": qrcode.constants.ERROR_CORRECT_M, "Q": qrcode.constants.ERROR_CORRECT_Q}
+    code = qrcode.QRCode(error_correction=levels[level], box_size=scale, border=4)
+    code.add_data(text)
+    code.make(fit=True)
+    out = io.BytesIO()
+    code.make_image().save(out, format="PNG")
+    return out.getvalue()
+
+
+# --- the household form, shared with the desk ---
+
+def household_from_form(form):
+    """(household, persons) from the household form's fields (p0_name, p0_care, …)."""
+    household = {key: form.get(key) for key in households.HOUSEHOLD_FIELDS if key != "zone_id"}
+    persons = []
+    for i in range(households.MAX_PERSONS):
+        person = {key: form.get(f"p{i}_{key}") for key in PERSON_KEYS}
+        person["care_codes"] = form.getlist(f"p{i}_care")
+        person["allergens"] = form.getlist(f"p{i}_allergens")
+        person["non_disclosure"] = form.get(f"p{i}_non_disclosure")
+        if person.get("sex") == "unanswered" and not any(
+                v for k, v in person.items() if k != "sex" and v not in (None, "", [])):
+            continue  # an untouched block
+        if any(v not in (None, "", []) for v in person.values()):
+            persons.append(person)
+    return household, persons
+
+
+def person_rows():
+    try:
+        return max(1, min(households.MAX_PERSONS, int(request.args.get("persons", PERSON_ROWS))))
+    except ValueError:
+        return PERSON_ROWS
+
+
+# --- who may register how often ---
+
+class RateLimit:
+    """At most `limit` registrations per client address in a sliding window (in this process)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.hits = defaultdict(deque)
+
+    def check(self, client, limit, window=600):
+        now = time.monotonic()
+        with self.lock:
+            hits = self.hits[client]
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                wait = int(hits[0] + window - now) // 60 + 1
+                raise TooMany(f"登録が続いたため、少し待ってください（約{wait}分）。困ったときは受付で声をかけてください。",
+                              f"Too many registrations from this device. Wait about {wait} min, "
+                              "or ask at the desk.")
+            hits.append(now)
+            if len(self.hits) > 10000:  # forget idle clients
+                for key in [k for k, v in self.hits.items() if not v]:
+                    del self.hits[key]
+
+
+limiter = RateLimit()
+
+
+def _client():
+    return request.remote_addr or "unknown"
+
+
+# --- tokens: the result page of a door registration ---
+
+def _signer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="door-household")
+
+
+def household_token(household_id):
+    return _signer().dumps(household_id)
+
+
+def _household_for(token):
+    try:
+        household_id = _signer().loads(token)
+    except BadSignature:
+        raise NotFound("このページは見つかりません。", "This page does not exist.") from None
+    return households.get(get_db(), household_id, include_sensitive=False, include_hidden=False)
+
+
+def _distance_km(a, b):
+    if None in (a.get("lat"), a.get("lon"), b.get("lat"), b.get("lon")):
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (a["lat"], a["lon"], b["lat"], b["lon"]))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 6371 * 2 * math.asin(math.sqrt(h))
+
+
+def nearest_open(db, shelter, n=3):
+    """Open, public shelters nearest to this one (name, address, distance): where to go instead."""
+    out = []
+    for other in shelters.list_all(db, state="open", include_hidden=False):
+        if other["id"] == shelter["id"]:
+            continue
+        distance = _distance_km(shelter, other)
+        out.append({"name": other["name"], "name_en": other["name_en"], "address": other["address"],
+                    "distance_km": None if distance is None else round(distance, 1),
+                    "ref": shelters.ref(other)})
+    out.sort(key=lambda s: (s["distance_km"] is None, s["distance_km"] or 0))
+    return out[:n]
+
+
+def _public_shelter(db, ref):
+    return shelters.get(db, ref)
+
+
+@bp.route("/door/<ref>", methods=["GET", "POST"])
+def form(ref):
+    """The household form at the door; a closed shelter says where to go instead."""
+    db = get_db()
+    shelter = _public_shelter(db, ref)
+    if shelter["state"] != "open":
+        return render_template("door/closed.html", shelter=shelter, nearest=nearest_open(db, shelter),
+                               vocab=shelters), 200 if request.method == "GET" else 409
+    error = None
+    if request.method == "POST":
+        household, persons = household_from_form(request.form)
+        try:
+            limiter.check(_client(), current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"])
+            created = households.register(db, shelter["id"], household, persons, actor="door", source="door",
+                                          status="pending")
+        except TooMany:
+            raise
+        except DomainError as refused:
+            error = refused
+        else:
+            return redirect(url_for("door.done", ref=ref, token=household_token(created["id"])))
+    return render_template("door/form.html", shelter=shelter, vocab=households, error=error, form=request.form,
+                           rows=person_rows(),
+                           mode="door"), 400 if error else 200
+
+
+@bp.route("/door/<ref>/done/<token>")
+def done(ref, token):
+    """The household's number and QR, to show at the desk."""
+    shelter = _public_shelter(get_db(), ref)
+    household = _household_for(token)
+    return render_template("door/done.html", shelter=shelter, household=household,
+                           qr=qr_svg(household["reception_number"]), token=token)
+
+
+@bp.route("/door/code/<token>.svg")
+def household_qr(token):
+    """The household's QR code alone (to save on the phone)."""
+    household = _household_for(token)
+    return Response(str(qr_svg(household["reception_number"])), mimetype="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=86400"})
+
+
+@bp.route("/door/<ref>/qr.svg")
+def door_qr(ref):
+    """The QR code of this shelter's door page, for the poster at the entrance."""
+    shelter = _public_shelter(get_db(), ref)
+    url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("door.form", ref=shelters.ref(shelter))
+    return Response(str(qr_svg(url, level="Q")), mimetype="image/svg+xml")
+
+
+@bp.route("/door/<ref>/poster")
+def poster(ref):
+    """A page to print and put on the door: the QR and the address of the form."""
+    shelter = _public_shelter(get_db(), ref)
+    url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("door.form", ref=shelters.ref(shelter))
+    return render_template("door/poster.html", shelter=shelter, url=url, qr=qr_svg(url, level="Q"))
+
+
+@bp.route("/prereg", methods=["GET", "POST"])
+def prereg_page():
+    """Pre-registration at home: fill the card once, keep the QR (paper or phone), bring it to any shelter."""
+    key = current_app.config.get("PREREG_KEY")
+    sealed = error = None
+    if request.method == "POST" and key:
+        household, persons = household_from_form(request.form)
+        try:
+            limiter.check(_client(), current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"] * 3)
+            if not persons:
+                raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
+            cleaned = households.clean_household(household)
+            cleaned_persons = [households.clean_person(p) for p in persons]
+            for person in cleaned_persons:  # back to plain lists for the card
+                for field in ("care_codes", "allergens"):
+                    person[field] = json.loads(person[field])
+                person.pop("age_band", None)
+            sealed = prereg.seal(key, cleaned, cleaned_persons)
+        except TooMany:
+            raise
+        except DomainError as refused:
+            error = refused
+    return render_template("door/prereg.html", available=bool(key), vocab=households, error=error,
+                           form=request.form, rows=person_rows(), mode="prereg",
+                           qr=qr_svg(sealed) if sealed else None, sealed=sealed,
+                           persons=len(household_from_form(request.form)[1]) if sealed else 0)
+
+
+shelter_tool("door.poster", "入口QR（掲示用）", "Door QR poster", roles=("hq", "lead", "staff"))
