@@ -84,6 +84,9 @@ def register_commands(app):
     from .cli_print import print_group
 
     app.cli.add_command(print_group)
+    from .cli_purge import purge_command
+
+    app.cli.add_command(purge_command)
     for command in (import_command, users_group, tokens_group, demo_command):
         app.cli.add_command(command)
 

@@ -10,12 +10,13 @@ def open_shelter(db, shelter):
 
 
 def family(db, shelter, *, consent="family", staying="shelter", non_disclosure=False, phone=PHONES[0],
+           address="鎌倉市御成町1-1",
            people=(("鎌倉太郎", "かまくらたろう", "male", "1980-04-01", ["ILL"]),
                    ("鎌倉花子", "かまくらはなこ", "female", "1982-05-02", []))):
     """A checked-in household; every person gets `non_disclosure` when it is set."""
     persons = [{"name": n, "kana": k, "sex": s, "birth_date": b, "care_codes": c, "non_disclosure": non_disclosure}
                for n, k, s, b, c in people]
-    return households.register(db, shelter["id"], {"phone": phone, "address": "鎌倉市御成町1-1", "consent": consent,
+    return households.register(db, shelter["id"], {"phone": phone, "address": address, "consent": consent,
                                                    "staying": staying}, persons,
                                actor="desk", source="desk", status="checked_in")
 

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 import zipfile
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
@@ -191,24 +191,34 @@ def events_csv(db, shelter_id, hidden_values=()):
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
-def _roster_pdf(shelter, roster):
-    """The roster as PDF through offline_print, if the paper work has a roster renderer; else None."""
-    try:
-        from offline_print import roster as roster_print
-    except ImportError:
-        return None
-    render = getattr(roster_print, "render_roster", None) or getattr(roster_print, "render", None)
-    if render is None:
-        return None
-    try:
-        return render(shelter, roster, sensitive=True)
-    except TypeError:
-        return render(shelter, roster)
+def roster_zones(db, shelter, roster):
+    """The handover roster shaped for offline_print.roster.render(): zones → households → persons."""
+    names = {z["id"]: z["name"] for z in shelters.zones(db, shelter["id"])}
+    grouped = {}
+    for household in roster:
+        persons = []
+        for person in household["persons"]:
+            relation = person.get("relation") or ""
+            if person.get("status") == "out" or household["status"] != "checked_in":
+                relation = (relation + " 退所").strip()
+            persons.append({"name": person.get("name") or "", "kana": person.get("kana") or "",
+                            "sex": households.SEXES.get(person.get("sex"), ("",))[0], "age": person.get("age"),
+                            "relation": relation, "care": " ".join(person.get("care_codes") or []),
+                            "health": "・".join(str(v) for v in [*(person.get("allergens") or []),
+                                                                 *(person.get(k) for k in (
+                                                                     "allergens_other", "injury_illness",
+                                                                     "medication", "medical_devices", "diet"))]
+                                               if v)})
+        zone = names.get(household.get("zone_id"), "未割当 Not placed")
+        grouped.setdefault(zone, []).append({"number": household["display_number"],
+                                             "checked_in_at": household["checked_in_at"], "persons": persons})
+    return [{"name": name, "households": items} for name, items in grouped.items()]
 
 
-def export(db, shelter_id, *, actor, role, reason, with_pdf=True):
-    """The handover to HQ: a ZIP of the roster (CSV, and PDF where offline_print can draw it) and the event log.
-    Recorded as an export event (who, when, which rows, why). Returns {"filename", "data", "files", "event_id"}."""
+def export(db, shelter_id, *, actor, role, reason, render_pdf=None):
+    """The handover to HQ: a ZIP of the roster (CSV, and PDF when `render_pdf(shelter, zones)` is given: the web
+    and CLI pass offline_print's roster) and the event log. Recorded as an export event (who, when, which rows,
+    why). Returns {"filename", "data", "files", "event_id", "households", "persons"}."""
     _require_role(role)
     reason = " ".join(str(reason or "").split())[:500]
     if not reason:
@@ -224,9 +234,8 @@ def export(db, shelter_id, *, actor, role, reason, with_pdf=True):
         roster = handover_roster(db, shelter["id"])
         hidden = _personal_values(db, shelter["id"], only_hidden=True)
         files = {"roster.csv": roster_csv(roster), "events.csv": events_csv(db, shelter["id"], hidden)}
-        pdf = _roster_pdf(shelter, roster) if with_pdf else None
-        if pdf:
-            files["roster.pdf"] = pdf
+        if render_pdf is not None:
+            files["roster.pdf"] = render_pdf(shelter, roster_zones(db, shelter, roster))
         stamp = now()
         event_id = record_event(db, "handover.exported", actor=actor, shelter_id=shelter["id"], payload={
             "reason": reason, "files": sorted(files),
@@ -413,17 +422,17 @@ def _parse(stamp):
 
 
 def purge_due(db, today, *, retention_days=30, actor="retention"):
-    """Purge every shelter closed `retention_days` or more before `today` (a date or ISO string) and handed over.
-    Returns {"purged": [shelter ids], "not_exported": [shelter ids]}: a closed shelter never handed over
-    is not purged (its roster would be lost) but listed, so HQ can export it."""
+    """Purge every shelter handed over and closed `retention_days` or more before `today` (a date, by calendar
+    day in UTC). Returns {"purged": [shelter ids], "not_exported": [shelter ids]}: a closed shelter never handed
+    over is not purged (its roster would be lost) but listed, so HQ can export it."""
     if isinstance(today, str):
-        today = _parse(today)
-    elif not isinstance(today, datetime):
-        today = datetime(today.year, today.month, today.day, tzinfo=timezone.utc)
+        today = date.fromisoformat(today[:10])
+    elif isinstance(today, datetime):
+        today = today.astimezone(timezone.utc).date()
     cutoff = today - timedelta(days=retention_days)
     out = {"purged": [], "not_exported": []}
     for shelter in shelters.list_all(db, state="closed"):
-        if not shelter["closed_at"] or _parse(shelter["closed_at"]) > cutoff:
+        if not shelter["closed_at"] or _parse(shelter["closed_at"]).astimezone(timezone.utc).date() > cutoff:
             continue
         info = status(db, shelter["id"])
         if info["purged"]:

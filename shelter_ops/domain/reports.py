@@ -111,6 +111,45 @@ STAFF_FIELDS = {
 
 TEXT_LIMIT = 2000
 
+FIELD_LABELS = {
+    "kyotsu_id": ("共通ID", "Common ID"),
+    "municipality_code": ("地方公共団体コード", "Municipality code"),
+    "eei_status": ("開設状況", "Opening status"),
+    "total": ("避難者数", "Evacuees"),
+    "men": ("男性", "Men"),
+    "women": ("女性", "Women"),
+    "other_sex": ("性別回答なし", "Sex not given"),
+    "households": ("世帯数", "Households"),
+    "opened_at": ("開設日時", "Opened at"),
+    "closed_at": ("閉鎖日時", "Closed at"),
+    "safety": ("安全確認結果", "Safety check"),
+    "arrivals": ("前回報告以降の入所者", "Arrivals since last report"),
+    "departures": ("前回報告以降の退所者", "Departures since last report"),
+    "at_home": ("在宅避難者", "Evacuees at home"),
+    "in_car": ("車中泊避難者", "Evacuees in cars"),
+    "care_needs": ("要配慮者（区分別）", "Care needs by code"),
+    "sick": ("傷病者", "Sick or injured"),
+    "capacity": ("収容可能人数", "Capacity"),
+    "capacity_level": ("混雑度", "Congestion level"),
+    "reason": ("開設理由", "Reason for opening"),
+    "capacity_status": ("定員状況", "Capacity status"),
+    "staff_help": ("応援職員の要否", "Staff help needed"),
+    "drinking_water": ("飲料水", "Drinking water"),
+    "toilets": ("トイレ数", "Toilets"),
+    "supplies_needed": ("必要な物資", "Supplies needed"),
+    "infection_supplies_short": ("不足している感染症対策物資", "Infection-control supplies short"),
+    "living": ("生活環境", "Living conditions"),
+    "day_count": ("昼間の人数", "People by day"),
+    "night_count": ("夜間の人数", "People at night"),
+    "lifelines": ("ライフライン", "Lifelines"),
+    "surroundings": ("周辺の状況", "Surroundings"),
+    "urgent": ("緊急の対応事項", "Urgent matters"),
+    "reporter": ("報告者", "Reporter"),
+    "no": ("報告番号", "Report no."),
+    "kind": ("種別", "Kind"),
+    "at": ("報告日時", "Reported at"),
+}
+
 
 # --- live figures ---
 
@@ -162,11 +201,19 @@ DEPARTURES = ("household.checked_out", "household.transferred_out", "headcount.l
 
 
 def _movements(db, shelter_id, since):
-    """People in and out since the last report, from the event log."""
+    """People in and out since the last report, from the event log.
+
+    `since` is the previous report's id (events after its own event, so nothing is lost within
+    one second) or an ISO time (the opening) for the 第1報.
+    """
     arrivals = departures = 0
     marks = ",".join("?" * (len(ARRIVALS) + len(DEPARTURES)))
-    for kind, payload in db.execute(f"select kind, payload from events where shelter_id = ? and at > ? "
-                                    f"and kind in ({marks})", [shelter_id, since, *ARRIVALS, *DEPARTURES]):
+    row = db.execute("select rowid from events where kind = 'report.filed' and shelter_id = ? "
+                     "and json_extract(payload, '$.report_id') = ?", [shelter_id, since]).fetchone()
+    after = "rowid > ?" if row else "at >= ?"
+    for kind, payload in db.execute(f"select kind, payload from events where shelter_id = ? and {after} "
+                                    f"and kind in ({marks})", [shelter_id, row[0] if row else since,
+                                                               *ARRIVALS, *DEPARTURES]):
         data = json.loads(payload or "{}")
         people = data.get("persons")
         if not isinstance(people, int):
@@ -241,7 +288,7 @@ def draft(db, shelter_id, *, config=None):
     """The next report as it would be filed now: live figures, shelter facts, and last report's staff fields."""
     shelter = shelters.get(db, shelter_id)
     previous = last(db, shelter["id"])
-    since = previous["at"] if previous else shelter.get("opened_at")
+    since = previous["id"] if previous else shelter.get("opened_at")
     data = {
         "kyotsu_id": shelter["kyotsu_id"],  # 共通ID
         "municipality_code": shelter["municipality_code"] or (config or {}).get("MUNICIPALITY_CODE", ""),
