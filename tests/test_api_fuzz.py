@@ -1,0 +1,107 @@
+"""The JSON API fuzzed from its own OpenAPI document (schemathesis): whatever a client sends, the
+server never answers 5xx, and every 4xx carries a reason in Japanese and in English.
+
+Bounded: a few examples per operation, no deadline, in-process (WSGI) — well under a minute."""
+import itertools
+import tempfile
+from pathlib import Path
+
+import pytest
+
+schemathesis = pytest.importorskip("schemathesis")
+from hypothesis import HealthCheck, settings  # noqa: E402
+from schemathesis.checks import not_a_server_error  # noqa: E402
+
+from shelter_ops import create_app  # noqa: E402
+from shelter_ops.db import connect  # noqa: E402
+from shelter_ops.domain import accounts  # noqa: E402
+
+from conftest import PASSWORD, insert_shelter  # noqa: E402
+
+_turn = itertools.count()
+_TMP = tempfile.TemporaryDirectory(prefix="shelter-fuzz-")
+
+
+def _fuzz_app():
+    """An app on its own temporary database with an open and a standby shelter and an HQ token.
+    (Built at import: schemathesis' lazy fixture loader does not work with this pytest.)"""
+    app = create_app({"DB": str(Path(_TMP.name) / "fuzz.sqlite"), "SECRET_KEY": "fuzz", "DEMO": False,
+                      "PROPAGATE_EXCEPTIONS": False})  # a crash answers 500, as in production
+    db = connect(app.config["DB"])
+    try:
+        open_shelter = insert_shelter(db, "E1420400001111", "第一小学校", state="open")
+        insert_shelter(db, "E1420400002111", "第二小学校", state="standby")
+        accounts.add_user(db, "fuzz-hq", PASSWORD, "hq")
+        token = accounts.create_token(db, "fuzz-hq")
+    finally:
+        db.close()
+    return app, token, open_shelter["kyotsu_id"]
+
+
+APP, TOKEN, REF = _fuzz_app()
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cleanup():
+    yield
+    _TMP.cleanup()
+
+
+def refusal_has_both_languages(response):
+    """Every 4xx answer is JSON with error.message_ja and error.message_en."""
+    if not 400 <= response.status_code < 500:
+        return
+    body = response.json()
+    assert isinstance(body, dict) and isinstance(body.get("error"), dict), \
+        f"{response.status_code} without an error object: {response.text[:300]}"
+    error = body["error"]
+    assert error.get("message_ja") and error.get("message_en"), \
+        f"{response.status_code} without message_ja/message_en: {response.text[:300]}"
+
+
+# Operations that still answer 500 to wrongly typed JSON, found by this test and reported to their
+# owners. Their 5xx is tolerated (and listed by the last test as a warning) until fixed; every
+# other operation must pass. Remove an entry when its operation is fixed.
+KNOWN_5XX = {
+    "POST /shelters/{ref}/checkins": "persons items / sex / care_codes of the wrong JSON type → 500 (issue 3)",
+    "POST /shelters/{ref}/headcounts": "sex as a list → TypeError unhashable (issue 3)",
+    "POST /shelters/{ref}/zones": "name as a list → AttributeError in shelters._zone_fields (foundation)",
+    "POST /shelters/{ref}/resident-requests/{request_id}/handled": "a JSON string body → AttributeError",
+    "POST /shelters/{ref}/log": "period as a list → TypeError unhashable",
+    "POST /shelters/{ref}/reports": "lifelines as a string / fields as lists → 500",
+}
+SEEN_KNOWN = set()
+
+
+@schema.parametrize()
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_the_api_never_fails_with_5xx_and_explains_every_refusal(case):
+    # every other case addresses a real open shelter, so bodies get validated past the 404
+    if "ref" in (case.path_parameters or {}) and next(_turn) % 2 == 0:
+        case.path_parameters["ref"] = REF
+    label = case.operation.label
+    try:
+        response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
+    except Exception:  # the WSGI transport re-raises what the app raised: that is a 500
+        if label in KNOWN_5XX:
+            SEEN_KNOWN.add(label)
+            return  # tolerated until fixed (the last test of this module lists it)
+        raise
+    if response.status_code >= 500 and label in KNOWN_5XX:
+        SEEN_KNOWN.add(label)
+        return
+    case.validate_response(response, checks=[not_a_server_error])
+    refusal_has_both_languages(response)
+
+
+def test_known_server_errors_are_still_listed():
+    """Not a pass/fail of the API: says which known 5xx were seen, so the list shrinks as they are fixed."""
+    import warnings
+
+    for label in sorted(SEEN_KNOWN):
+        warnings.warn(f"the API still answers 5xx: {label}: {KNOWN_5XX[label]}", stacklevel=1)
+    fixed = sorted(set(KNOWN_5XX) - SEEN_KNOWN)
+    if fixed:
+        warnings.warn(f"no 5xx seen in this run for {fixed}: if they are fixed, remove them from KNOWN_5XX", stacklevel=1)
