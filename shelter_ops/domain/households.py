@@ -184,6 +184,13 @@ def _row(db, sql, args=()):
     return rows[0] if rows else None
 
 
+def _insert(db, table, record):
+    # plain SQL: registration is on the hot path, and sqlite-utils' insert inspects the table each time
+    keys = list(record)
+    db.execute(f"insert into {table} ({', '.join(keys)}) values ({', '.join('?' * len(keys))})",
+               [record[k] for k in keys])
+
+
 def _text(value, limit=200):
     if value is None:
         return None
@@ -389,14 +396,14 @@ def register(db, shelter_id, household, persons, *, actor, source, status="pendi
             number = codes.new_number(db)
         stamp = now()
         household_id = new_id()
-        db["households"].insert({
+        _insert(db, "households", {
             "id": household_id, "reception_number": number, "shelter_id": shelter["id"], "status": status,
             "source": source, "registered_at": stamp, "updated_at": stamp, "created_by": actor,
             "checked_in_at": stamp if status == "checked_in" else None,
             "prereg_ref": (household or {}).get("prereg_ref"), **fields,
         })
         for position, person in enumerate(people):
-            db["persons"].insert({"id": new_id(), "household_id": household_id, "position": position,
+            _insert(db, "persons", {"id": new_id(), "household_id": household_id, "position": position,
                                   "status": "in", "updated_at": stamp, **person})
         db.execute("update reserved_numbers set used_at = ? where number = ?", [stamp, number])
         record_event(db, "household.registered", actor=actor, shelter_id=shelter["id"], event_id=request_id,
