@@ -118,10 +118,12 @@ def _layout(c, landscape, count):
     if landscape:
         panel = max(80 * mm, W * 0.3)
         frame = (16 * mm, 30 * mm, W - panel - 26 * mm, top - 36 * mm)
-        side_x = W - panel - 4 * mm
-        info = (side_x, frame[1], panel - 6 * mm, frame[3])
+        side_x = W - panel - 1 * mm
+        info = (side_x, frame[1], panel - 9 * mm, frame[3])
         return {"frame": frame, "info": info, "index": None, "side": True}
-    if count <= 45:  # the whole index fits under the map
+    if count > 150:  # the map takes the first page; the index follows on the next ones
+        frame_h = H - 24 * mm - 6 * mm - 10 * mm - 38 * mm - 20 * mm
+    elif count <= 45:  # the whole index fits under the map
         index_h = math.ceil(count / 3) * 8 * 1.45 + 10 * mm
         frame_h = H - 24 * mm - 6 * mm - 10 * mm - 38 * mm - 16 * mm - 14 * mm - index_h
     else:
@@ -237,17 +239,34 @@ def _draw_sites(c, sites, project, occupied, with_marks):
                 occupied.add(rect)
 
 
+def _marker_width(c, number, font_size):
+    return max(font_size * 0.55 * mm, c.width_of(str(number), font_size) + 1.2 * mm)
+
+
+def _marker_font(c, placed, frame, *, share=0.4, largest=10, smallest=4):
+    """The largest marker type (points) at which all markers together cover at most `share` of the frame,
+    so that every marker finds a free place near its shelter."""
+    area = frame[2] * frame[3] * share
+    size = largest
+    while size > smallest:
+        total = sum(_marker_width(c, s["number"], size) * size * 0.55 * mm for s in placed)
+        if total <= area:
+            break
+        size -= 0.5
+    return size
+
+
 def _place_markers(c, placed, frame, size, font_size):
     """Where each numbered marker goes: on its point, or moved aside with a leader line when crowded."""
     fx, fy, fw, fh = frame
     occupied = Occupied(size * 2)
     for shelter in placed:
         label = str(shelter["number"])
-        w = max(size, c.width_of(label, font_size) + 1.6 * mm)
+        w = max(size, c.width_of(label, font_size) + 1.2 * mm)
         h = size
         x, y = shelter["x"], shelter["y"]
         spot = None
-        for ring in range(0, 40):
+        for ring in range(0, 25):
             steps = 1 if ring == 0 else 8 * ring
             radius = ring * h * 0.9
             for k in range(steps):
@@ -427,7 +446,8 @@ def _index_row(c, s, x, y, width, size):
 def _draw_index(c, entries, box, size, *, columns):
     """Fill `box` with index rows in columns; return the entries that did not fit."""
     x, y, w, h = box
-    c.text(x, y + h - 4 * mm, "避難所一覧 Shelters（番号・地図の枠・名称・定員 No., grid, name, capacity）", 9)
+    fit_text(c, "避難所一覧 Shelters（番号・地図の枠・名称・定員 No., grid, name, capacity）", x, y + h - 4 * mm, w, 9,
+             min_size=6)
     row_h = size * 1.45
     rows = max(1, int((h - 8 * mm) // row_h))
     col_w = w / columns
@@ -464,9 +484,8 @@ def render(shelters, *, sites=(), layers=(), title="避難所マップ", title_e
     project = Projection(extent, frame)
     cols, rows = _grid(frame, 32 * mm if size == "A4" else 40 * mm)
     placed = number_shelters(shelters, project, frame, cols, rows)
-    many = len(placed) > 60
-    marker_h = (3.6 if many else 5.5) * mm
-    marker_font = 6.5 if many else 10
+    marker_font = _marker_font(c, placed, frame)
+    marker_h = marker_font * 0.55 * mm
 
     # header
     fit_text(c, f"{title}  {title_en}", 10 * mm, c.height - 14 * mm, c.width - 20 * mm, 18, min_size=10)
@@ -501,12 +520,12 @@ def render(shelters, *, sites=(), layers=(), title="避難所マップ", title_e
         _north_arrow(c, ix + iw - 6 * mm, legend_bottom - 18 * mm)
         _scale_bar(c, ix + 2 * mm, legend_bottom - 12 * mm, project, iw * 0.55)
         qr_y = legend_bottom - 22 * mm - qr_size
-        index_box = (ix, 14 * mm, iw, qr_y - 18 * mm)
+        index_box = (ix, 14 * mm, iw, qr_y - 12 * mm - 14 * mm)
         columns = 1
     else:
         _draw_legend(c, ix, iy + ih, iw * 0.5, bool(sites))
         _scale_bar(c, ix + iw * 0.52 + 2 * mm, iy + ih - 12 * mm, project, iw * 0.2)
-        _north_arrow(c, ix + iw * 0.52 + 6 * mm, iy + 4 * mm)
+        _north_arrow(c, ix + iw * 0.52 + iw * 0.2 + 16 * mm, iy + ih - 26 * mm)
         qr_y = iy + ih - qr_size - 2 * mm
         index_box = box["index"]
         columns = 3 if size == "A4" else 4

@@ -67,8 +67,9 @@ class Canvas(rl_canvas.Canvas):
     def __init__(self, size="A4", landscape=False, *, font_path=None, title="", **kwargs):
         self.buffer = io.BytesIO()
         self.size = page_size(size, landscape)
-        super().__init__(self.buffer, pagesize=self.size, **kwargs)
         self.font = fonts.load(font_path)
+        # start in the Japanese font, so no unembedded Helvetica is left in the file
+        super().__init__(self.buffer, pagesize=self.size, initialFontName=self.font.name, **kwargs)
         self.setTitle(title)
         self.setAuthor("shelter-ops")
         self.setCreator("shelter-ops offline_print")
