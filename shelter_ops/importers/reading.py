@@ -1,7 +1,6 @@
 """Reading a file as rows: encoding (UTF-8 with or without BOM, cp932), CSV streamed, GeoJSON features."""
 import codecs
 import csv
-import io
 import json
 import re
 
@@ -23,12 +22,18 @@ def sniff_encoding(head):
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         raise Unreadable("UTF-16 のファイルは読めません。UTF-8 か Shift_JIS で保存してください。",
                          "UTF-16 files cannot be read. Save the file as UTF-8 or Shift_JIS.", line=1)
+    failures = {}
     for encoding in ("utf-8", "cp932"):
         try:
             codecs.getincrementaldecoder(encoding)().decode(head, final=False)
             return encoding
-        except UnicodeDecodeError:
-            continue
+        except UnicodeDecodeError as error:
+            failures[encoding] = error.start
+    # Mixed bytes: read in the encoding that gets further, so the error names the line, as long
+    # as at least one whole line made sense in it.
+    encoding = max(failures, key=failures.get)
+    if b"\n" in head[:failures[encoding]]:
+        return encoding
     raise Unreadable("文字コードが UTF-8 でも Shift_JIS でもありません（壊れたファイルか、表計算ソフトの独自形式です）。",
                      "The file is neither UTF-8 nor Shift_JIS text (a damaged file, or a spreadsheet's own format?).",
                      line=1)
@@ -46,36 +51,57 @@ def decode_error(error, line, encoding):
                       f"Save the whole file in one encoding.", line=line)
 
 
+MAX_LINE_BYTES = 4 * 2**20
+
+
+def decoded_lines(binary, encoding, counter):
+    """The file's physical lines as text, decoded one at a time, so a bad byte is named by its line.
+
+    A line break byte never occurs inside a UTF-8 or cp932 character, so splitting bytes first is safe.
+    :raise Unreadable:
+    """
+    codec = "utf-8" if encoding == "utf-8-sig" else encoding
+    while True:
+        raw = binary.readline(MAX_LINE_BYTES)
+        if not raw:
+            return
+        counter[0] += 1
+        if counter[0] == 1 and raw.startswith(codecs.BOM_UTF8):
+            raw = raw[len(codecs.BOM_UTF8):]
+        if len(raw) == MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            raise Unreadable(f"{counter[0]}行目が長すぎます（{MAX_LINE_BYTES // 2**20} MB 以上）。避難所の CSV ではないようです。",
+                             f"Line {counter[0]} is longer than {MAX_LINE_BYTES // 2**20} MB; this is not a CSV "
+                             "of shelters.", line=counter[0])
+        try:
+            yield raw.decode(codec)
+        except UnicodeDecodeError as error:
+            raise decode_error(error, counter[0], encoding) from None
+
+
 def csv_rows(binary, encoding, *, on_progress=None):
     """(line where the record starts, [fields]) for each non-empty record; the header is line 1.
 
     Streams: one record in memory at a time. :raise Unreadable:
     """
-    text = io.TextIOWrapper(binary, encoding=encoding, newline="")
-    reader = csv.reader(text)
+    lines = [0]
+    reader = csv.reader(decoded_lines(binary, encoding, lines))
     previous = 0
     count = 0
-    try:
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except UnicodeDecodeError as error:
-                raise decode_error(error, reader.line_num + 1, encoding) from None
-            except csv.Error as error:
-                raise Unreadable(f"{previous + 1}行目から CSV として読めません（{error}）。",
-                                 f"From line {previous + 1} on the file is not valid CSV ({error}).",
-                                 line=previous + 1) from None
-            start, previous = previous + 1, reader.line_num
-            count += 1
-            if on_progress and count % 500 == 0:
-                on_progress()
-            if fields and any(f.strip() for f in fields):
-                yield start, fields
-    finally:
-        if not binary.closed:
-            text.detach()  # the caller owns the binary file and closes it
+    while True:
+        try:
+            fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise Unreadable(f"{previous + 1}行目から CSV として読めません（{error}）。",
+                             f"From line {previous + 1} on the file is not valid CSV ({error}).",
+                             line=previous + 1) from None
+        start, previous = previous + 1, lines[0]
+        count += 1
+        if on_progress and count % 500 == 0:
+            on_progress()
+        if fields and any(f.strip() for f in fields):
+            yield start, fields
 
 
 def geojson_features(data):

@@ -4,6 +4,7 @@ import json
 from ..db import new_id, now, record_event, write
 
 BATCH = 500
+BATCH_CHARS = 1_000_000  # long remarks: keep a batch's memory small whatever the rows hold
 TABLES = {"shelters": ("shelters", "shelter.imported"), "sites": ("emergency_sites", "site.imported")}
 
 
@@ -16,12 +17,13 @@ def store(db, fmt, records, report, *, actor):
     table, event_kind = TABLES[fmt.kind]
     stamp = now()
     with write(db):
-        batch = []
+        batch, chars = [], 0
         for record in records:
             batch.append(record)
-            if len(batch) >= BATCH:
+            chars += sum(len(v) for v in record.values() if isinstance(v, str))
+            if len(batch) >= BATCH or chars >= BATCH_CHARS:
                 _store_batch(db, table, event_kind, fmt, batch, report, actor=actor, stamp=stamp)
-                batch = []
+                batch, chars = [], 0
         if batch:
             _store_batch(db, table, event_kind, fmt, batch, report, actor=actor, stamp=stamp)
         if report.added or report.updated:
