@@ -82,7 +82,9 @@ def test_the_export_needs_a_closed_shelter_and_the_final_report(db, shelter_a, a
 def test_the_handover_holds_the_roster_and_event_log_and_is_logged(db, shelter_a, signed_in):
     open_shelter(db, shelter_a)
     left = family(db, shelter_a)
-    hidden = family(db, shelter_a, consent="public", non_disclosure=True, phone="080-1111-2222", people=SECRET)
+    hidden = households.register(db, shelter_a["id"], {"phone": "080-1111-2222", "consent": "public"},
+                                 [{"name": "腰越秘子", "non_disclosure": True}, {"name": "腰越健太"}],
+                                 actor="desk", source="desk", status="checked_in")
     households.check_out(db, shelter_a["id"], left["id"], actor="desk")
     households.check_out(db, shelter_a["id"], hidden["id"], actor="desk")
     _closed_with_final_report(db, shelter_a)
@@ -99,6 +101,7 @@ def test_the_handover_holds_the_roster_and_event_log_and_is_logged(db, shelter_a
     assert sorted(r[roster[0].index("氏名")] for r in roster[1:]) == ["鎌倉太郎", "鎌倉花子"]
     everything = b"".join(archive.read(n) for n in names)
     assert "腰越秘子".encode() not in everything and b"080-1111-2222" not in everything
+    assert "腰越健太".encode() not in everything  # the hidden person's family is not exported either
     assert b"household.checked_out" in archive.read("events.csv")
     (event,) = closing.exports(db, shelter_a["id"])
     assert event["actor"].startswith("lead") and event["payload"]["reason"] == "閉鎖に伴う引き渡し"
@@ -187,3 +190,19 @@ def test_closing_screens_are_for_leads_and_hq(db, shelter_a, signed_in):
     assert signed_in("lead", shelter_a).get("/hq/closing").status_code == 403
     page = signed_in("hq").get("/hq/closing")
     assert page.status_code == 200
+
+
+def test_the_purge_also_removes_names_residents_gave_with_their_requests(app, db, shelter_a):
+    open_shelter(db, shelter_a)
+    households.check_out(db, shelter_a["id"], family(db, shelter_a)["id"], actor="desk")
+    db["resident_requests"].insert({"id": "r1", "shelter_id": shelter_a["id"], "category": "food",
+                                    "text": "鎌倉太郎です。おかゆをください", "name": "稲村ヶ崎五郎", "room": "体育館の奥",
+                                    "source": "paper", "status": "open", "created_by": "desk",
+                                    "created_at": "2026-01-01T00:00:00+00:00"})
+    _closed_with_final_report(db, shelter_a)
+    closing.export(db, shelter_a["id"], actor="hq", role="hq", reason="引き渡し")
+    closing.purge(db, shelter_a["id"], actor="hq", role="hq")
+    row = db.execute("select name, room, text from resident_requests where id = 'r1'").fetchone()
+    assert row == (None, None, "[削除]です。おかゆをください")
+    after = _raw_bytes(app)
+    assert "稲村ヶ崎五郎".encode() not in after and "鎌倉太郎".encode() not in after

@@ -121,3 +121,16 @@ def test_an_incomplete_inquiry_is_refused_in_both_languages(api):
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert "続柄" in error["message_ja"] and "related" in error["message_en"]
+
+
+def test_the_household_of_a_non_disclosure_person_is_not_disclosed_either(db, shelter_a, api):
+    """A child's whereabouts would give the hidden mother's away."""
+    open_shelter(db, shelter_a)
+    persons = [{"name": "腰越秘子", "kana": "こしごえひでこ", "sex": "female", "non_disclosure": True},
+               {"name": "腰越健太", "kana": "こしごえけんた", "sex": "male"}]
+    from shelter_ops.domain import households
+
+    households.register(db, shelter_a["id"], {"consent": "public"}, persons, actor="desk", source="desk",
+                        status="checked_in")
+    hq = api("hq")
+    assert ask(hq, "腰越健太").data == ask(hq, "存在しない名前").data

@@ -120,3 +120,32 @@ def test_staff_cannot_open_hq_report_screens(db, shelter_a, signed_in):
 def test_staff_of_another_shelter_cannot_file_for_this_one(db, shelter_a, shelter_b, signed_in):
     open_shelter(db, shelter_a)
     assert signed_in("staff", shelter_b).get("/shelters/E1420400001111/reports").status_code == 403
+
+
+def test_reports_over_the_api(db, shelter_a, api):
+    known_roster(db, shelter_a)
+    lead = api("lead", shelter_a)
+    draft = lead.get("/api/v1/shelters/E1420400001111/reports/draft").get_json()
+    assert draft["no"] == 1 and draft["data"]["total"] == 3
+    body = {"reason": "地震", "toilets": 6, "lifelines": {"water": "partly"}, "living": {"blankets": "short"}}
+    first = lead.post("/api/v1/shelters/E1420400001111/reports", json=body, headers={"Idempotency-Key": "k-1"})
+    again = lead.post("/api/v1/shelters/E1420400001111/reports", json=body, headers={"Idempotency-Key": "k-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.get_json()["id"] == again.get_json()["id"]
+    report = first.get_json()
+    assert report["total"] == 3 and report["data"]["toilets"] == 6
+    assert report["data"]["lifelines"]["water"] == "partly" and report["data"]["living"]["blankets"] == "short"
+    assert len(lead.get("/api/v1/shelters/E1420400001111/reports").get_json()["reports"]) == 1
+    assert lead.get("/api/v1/reports").status_code == 403
+    hq = api("hq")
+    csv_body = hq.get("/api/v1/reports?format=csv").data
+    assert csv_body.startswith(b"\xef\xbb\xbf")
+    assert hq.get("/api/v1/reports/occupancy").get_json()["total"][-1]["total"] == 3
+
+
+def test_the_openapi_document_lists_reports_inquiries_and_closing(app):
+    paths = app.test_client().get("/api/v1/openapi.json").get_json()["paths"]
+    for path in ("/shelters/{ref}/reports", "/shelters/{ref}/reports/draft", "/reports", "/reports/occupancy",
+                 "/inquiries", "/shelters/{ref}/closing", "/shelters/{ref}/consolidate", "/shelters/{ref}/handover",
+                 "/shelters/{ref}/purge", "/purge-due"):
+        assert path in paths, path

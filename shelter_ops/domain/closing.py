@@ -152,10 +152,11 @@ ALL_STATUSES = tuple(households.HOUSEHOLD_STATUSES)
 
 
 def handover_roster(db, shelter_id):
-    """Every household registered at the shelter (in or out) with its persons, 非公開 persons left out:
-    they are never disclosed in any export (DOMAIN.md §8); their card goes to HQ on the restricted path."""
+    """Every household registered at the shelter (in or out) with its persons. A household with a 非公開 person
+    is left out whole (its address, phone and members would give the person away): never disclosed in any
+    export (DOMAIN.md §8); such cards go to HQ on the restricted path."""
     return [h for h in households.roster(db, shelter_id, include_sensitive=True, include_hidden=False,
-                                         statuses=ALL_STATUSES) if h["persons"]]
+                                         statuses=ALL_STATUSES) if h["persons"] and not h["hidden_persons"]]
 
 
 def _value(value):
@@ -264,6 +265,38 @@ def _events(db, kind, shelter_id):
 
 # --- the purge ---
 
+# Personal columns of other areas' tables, keyed by the shelter_id of the row. A domain module can declare
+# its own with a module-level PERSONAL_COLUMNS = {table: [columns]} (as households does); these are the
+# ones known here in case it does not.
+OTHER_PERSONAL_COLUMNS = {"resident_requests": ["name", "room"]}
+
+
+def other_personal_columns(db):
+    """{table: [columns]} of personal data outside households/persons, for tables that exist and have shelter_id."""
+    import importlib
+    import pkgutil
+
+    from .. import domain
+
+    found = {table: list(cols) for table, cols in OTHER_PERSONAL_COLUMNS.items()}
+    for info in pkgutil.iter_modules(domain.__path__):
+        if info.name in ("households", "closing"):
+            continue
+        module = importlib.import_module(f"{domain.__name__}.{info.name}")
+        for table, cols in (getattr(module, "PERSONAL_COLUMNS", None) or {}).items():
+            found.setdefault(table, [])
+            found[table] += [c for c in cols if c not in found[table]]
+    tables = set(db.table_names())
+    out = {}
+    for table, cols in found.items():
+        if table in tables:
+            columns = {c.name for c in db[table].columns}
+            present = [c for c in cols if c in columns]
+            if "shelter_id" in columns and present:
+                out[table] = present
+    return out
+
+
 # vocabulary-like columns: blanked in their rows, but not searched for elsewhere ("妻", "ja" are no one)
 NOT_IDENTIFYING = {"relation", "nationality", "language", "home_damage", "age", "care_codes", "allergens"}
 
@@ -273,13 +306,19 @@ def _personal_values(db, shelter_id, *, only_hidden=False):
     values = set()
     hcols = [c for c in households.PERSONAL_COLUMNS["households"] if c not in NOT_IDENTIFYING]
     pcols = [c for c in households.PERSONAL_COLUMNS["persons"] if c not in NOT_IDENTIFYING]
-    hidden_filter = " and p.non_disclosure = 1" if only_hidden else ""
+    hidden_filter = (" and exists (select 1 from persons q where q.household_id = h.id and q.non_disclosure = 1)"
+                     if only_hidden else "")
     if not only_hidden:
         for row in db.execute(f"select {', '.join(hcols)} from households where shelter_id = ?", [shelter_id]):
             values.update(_strings(row))
     for row in db.execute(f"select {', '.join('p.' + c for c in pcols)} from persons p join households h "
                           f"on h.id = p.household_id where h.shelter_id = ?{hidden_filter}", [shelter_id]):
         values.update(_strings(row))
+    if not only_hidden:
+        for table, cols in other_personal_columns(db).items():
+            for row in db.execute(f"select {', '.join(f'[{c}]' for c in cols)} from [{table}] where shelter_id = ?",
+                                  [shelter_id]):
+                values.update(_strings(row))
     if only_hidden:  # the household's contact details identify a hidden person too
         for row in db.execute(f"select {', '.join('h.' + c for c in hcols)} from households h where h.shelter_id = ? "
                               f"and exists (select 1 from persons p where p.household_id = h.id "
@@ -377,6 +416,11 @@ def purge(db, shelter_id, *, actor, role, compact=True):
                            ids)
                 db.execute(f"update persons set {', '.join(c + ' = null' for c in pcols)}, non_disclosure = 0 "
                            f"where household_id in ({marks})", ids)
+            for table, cols in other_personal_columns(db).items():
+                db.execute(f"update [{table}] set {', '.join(f'[{c}] = null' for c in cols)} where shelter_id = ?",
+                           [shelter["id"]])
+            if "resident_request_throttle" in db.table_names():
+                db.execute("delete from resident_request_throttle where shelter_id = ?", [shelter["id"]])
             cells = _scrub_tables(db, shelter["id"], values)
             stamp = now()
             from ..db import new_id

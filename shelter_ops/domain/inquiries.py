@@ -108,7 +108,8 @@ def clean_query(data):
 SEARCH_SQL = """
 select p.id, p.name, p.kana, p.birth_date, p.age, p.status as person_status, p.non_disclosure,
        p.care_codes, p.injury_illness, h.consent, h.status as household_status, h.checked_out_at,
-       s.name as shelter_name, s.name_en as shelter_name_en, s.kyotsu_id
+       s.name as shelter_name, s.name_en as shelter_name_en, s.kyotsu_id,
+       exists (select 1 from persons q where q.household_id = h.id and q.non_disclosure = 1) as household_hidden
 from persons p join households h on h.id = p.household_id join shelters s on s.id = h.shelter_id
 where h.status in ('checked_in', 'checked_out')
   and (replace(p.name, ' ', '') = :name or replace(p.kana, ' ', '') in (:hira, :kata))
@@ -120,8 +121,10 @@ order by s.kyotsu_id, p.id
 
 def _answer_for(row, relation):
     """What may be said about this person to this inquirer: a dict, or None for nothing at all."""
-    if row["non_disclosure"]:
-        return None  # overrides every consent
+    if row["non_disclosure"] or row["household_hidden"]:
+        # overrides every consent; a relative's whereabouts would give away a hidden person's, so the
+        # whole household of a 非公開 person is never disclosed
+        return None
     if relation not in CONSENT_REACHES.get(row["consent"] or "none", set()):
         return None
     items = set(BY_RELATION[relation])
@@ -152,7 +155,7 @@ def ask(db, data, *, operator, today=None):
     }).fetchall()
     cols = ("id", "name", "kana", "birth_date", "age", "person_status", "non_disclosure", "care_codes",
             "injury_illness", "consent", "household_status", "checked_out_at", "shelter_name", "shelter_name_en",
-            "kyotsu_id")
+            "kyotsu_id", "household_hidden")
     answers = [a for a in (_answer_for(dict(zip(cols, r)), query["relation"]) for r in rows) if a is not None]
     inquiry_id = new_id()
     with write(db):

@@ -8,7 +8,7 @@ from sqlite_utils.migrations import Migrations
 
 from ..db import new_id, now, record_event, write
 from . import shelters
-from .errors import Invalid, NotFound
+from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("reports")
 
@@ -319,6 +319,9 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_
             done = db.execute("select id from reports where id = ?", [event_id]).fetchone()
             if done:
                 return get(db, done[0])
+            if db.execute("select 1 from events where id = ?", [event_id]).fetchone():
+                raise Conflict("この Idempotency-Key は別の操作で使われています。",
+                               "This Idempotency-Key was used for another request.")
         current = draft(db, shelter_id, config=config)
         shelter = current["shelter"]
         kind = kind or ("first" if current["no"] == 1 else "periodic")
