@@ -82,8 +82,7 @@ def _desk_page(shelter, result=None, status=200):
     counts = households.present_counts(db).get(shelter["id"], {"total": 0})
     return render_template("desk/desk.html", shelter=shelter, result=result, present=counts["total"],
                            outside=sum(households.outside_counts(db).get(shelter["id"], {}).values()),
-                           pending=_pending(db, shelter), vocab=households, ref=shelters.ref(shelter),
-                           https=request.is_secure), status
+                           pending=_pending(db, shelter), vocab=households, ref=shelters.ref(shelter)), status
 
 
 def _pending(db, shelter):

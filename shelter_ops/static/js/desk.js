@@ -124,6 +124,8 @@
   if (camera && start && window.isSecureContext && window.BarcodeDetectionAPI && navigator.mediaDevices) {
     var api = window.BarcodeDetectionAPI;
     var wasm = camera.dataset.wasm;
+    start.hidden = false;
+    document.getElementById("camera-note").hidden = true;
     api.prepareZXingModule({overrides: {locateFile: function (path, prefix) {
       return path.endsWith(".wasm") ? wasm : prefix + path;
     }}});
@@ -144,7 +146,5 @@
         tick();
       }).catch(function (err) { camera.insertAdjacentText("beforeend", " " + err.name); });
     });
-  } else if (start) {
-    start.disabled = true;
   }
 })();
