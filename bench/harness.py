@@ -260,7 +260,7 @@ def load(base_url, make_request, *, clients=16, total=2000, max_seconds=30, toke
                 t0 = time.perf_counter()
                 try:
                     status, _h, payload = client.request(method, path, body, headers)
-                except OSError as error:  # the request's fate is unknown: it was not acknowledged
+                except (OSError, http.client.HTTPException) as error:  # the request's fate is unknown: it was not acknowledged
                     with lock:
                         errors.append((i, repr(error)))
                     client.close()

@@ -81,6 +81,10 @@ def demo_command():
 
 
 def register_commands(app):
+    from .backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
     from .cli_print import print_group
 
     app.cli.add_command(print_group)

@@ -1,0 +1,120 @@
+"""Backup and restore of the SQLite database with SQLite's online backup API.
+
+`shelter-ops backup DEST` copies the live database page by page while the server keeps taking
+check-ins: the copy is one consistent snapshot (a transaction committed during the copy restarts
+it), written to a temporary file first and renamed into place, then checked with
+`PRAGMA integrity_check`. `shelter-ops restore SRC` puts a backup back; stop the server first.
+"""
+import os
+import sqlite3
+from pathlib import Path
+
+from .domain.errors import Invalid
+
+
+def _check(path):
+    conn = sqlite3.connect(str(path))
+    try:
+        result = conn.execute("PRAGMA integrity_check").fetchone()[0]
+    finally:
+        conn.close()
+    if result != "ok":
+        raise Invalid(f"バックアップが壊れています: {result}", f"The backup is damaged: {result}")
+
+
+def backup(db_path, dest, *, pages=1024):
+    """Copy the database at `db_path` to `dest` (a file, or a folder: a dated name inside it).
+    Returns the path written. Safe while the server is writing."""
+    dest = Path(dest)
+    if dest.is_dir():
+        from datetime import datetime
+
+        dest = dest / f"shelter_ops-{datetime.now().strftime('%Y%m%d-%H%M%S')}.sqlite"
+    if dest.resolve() == Path(db_path).resolve():
+        raise Invalid("バックアップ先がデータベース自身です。", "The backup destination is the database itself.")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    source = sqlite3.connect(str(db_path), timeout=30)
+    target = sqlite3.connect(str(partial))
+    try:
+        source.execute("PRAGMA busy_timeout=30000")
+        source.backup(target, pages=pages)
+        target.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+    finally:
+        target.close()
+        source.close()
+    _check(partial)
+    os.replace(partial, dest)
+    return dest
+
+
+def restore(src, db_path):
+    """Put the backup `src` in place of the database at `db_path` (the server must be stopped).
+    The current database is kept beside it as <name>.before-restore. Returns that path."""
+    src = Path(src)
+    _check(src)
+    db_path = Path(db_path)
+    kept = db_path.with_name(db_path.name + ".before-restore")
+    if db_path.exists():
+        # fold the WAL into the old file so the kept copy is complete, then set it aside
+        conn = sqlite3.connect(str(db_path))
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.close()
+        os.replace(db_path, kept)
+    for suffix in ("-wal", "-shm"):
+        Path(str(db_path) + suffix).unlink(missing_ok=True)
+    copy = sqlite3.connect(str(src))
+    target = sqlite3.connect(str(db_path))
+    try:
+        copy.backup(target)
+    finally:
+        target.close()
+        copy.close()
+    _check(db_path)
+    return kept
+
+
+# --- the commands (registered in cli.register_commands) ---
+
+def _commands():
+    import click
+    from flask import current_app
+    from flask.cli import with_appcontext
+
+    from .domain.errors import DomainError
+
+    @click.command("backup")
+    @click.argument("dest", type=click.Path(dir_okay=True))
+    @with_appcontext
+    def backup_command(dest):
+        """Copy the database to DEST (file or folder) while the server runs; checked after copying."""
+        try:
+            written = backup(current_app.config["DB"], dest)
+        except DomainError as error:
+            raise click.ClickException(f"{error.ja}\n{error.en}")
+        click.echo(f"バックアップしました / backed up: {written}")
+
+    @click.command("restore")
+    @click.argument("src", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(src, yes):
+        """Put the backup SRC back as the database. Stop the server first."""
+        from . import config
+
+        db_path = config.load()["DB"]
+        if not yes:
+            click.confirm(f"サーバーを止めましたか？ {db_path} を {src} で置き換えます。\n"
+                          f"Is the server stopped? {db_path} will be replaced by {src}.", abort=True)
+        try:
+            kept = restore(src, db_path)
+        except DomainError as error:
+            raise click.ClickException(f"{error.ja}\n{error.en}")
+        click.echo(f"復元しました / restored: {db_path} (the previous database: {kept})")
+
+    return backup_command, restore_command
+
+
+backup_command, restore_command = _commands()
