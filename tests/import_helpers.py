@@ -106,3 +106,42 @@ def shelters_by_kyotsu_id(db):
 
 def count(db, table, where="1=1", args=()):
     return db.execute(f"select count(*) from {table} where {where}", args).fetchone()[0]
+
+
+def time_import(rows=3000, runs=5):
+    """Median seconds to import a `rows`-row GSI CSV into an empty database, and the baseline:
+    sqlite-utils insert_all of the same rows (issue 7's benchmark pair)."""
+    import statistics
+    import tempfile
+    import time
+    from pathlib import Path
+
+    from shelter_ops.importers import import_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "kanagawa.csv"
+        data = prefecture_rows(rows)
+        path.write_bytes(csv_bytes(SHELTER_HEADER, data))
+        ours, baseline = [], []
+        for run in range(runs):
+            db = connect(str(Path(tmp) / f"ours{run}.sqlite"))
+            migrate(db)
+            start = time.perf_counter()
+            report = import_file(db, path, actor="bench")
+            ours.append(time.perf_counter() - start)
+            assert report.ok and report.added == rows, report.text()[:500]
+            plain = connect(str(Path(tmp) / f"plain{run}.sqlite"))
+            start = time.perf_counter()
+            with plain.conn:
+                plain["rows"].insert_all(data)
+            baseline.append(time.perf_counter() - start)
+        return statistics.median(ours), statistics.median(baseline), path.stat().st_size
+
+
+if __name__ == "__main__":
+    import sys
+
+    count_rows = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
+    ours, baseline, size = time_import(count_rows)
+    print(f"import of a {count_rows}-row GSI CSV ({size / 1024:.0f} KB): median {ours:.3f} s; "
+          f"sqlite-utils insert_all of the same rows: {baseline:.3f} s; ratio {baseline / ours:.2f}")

@@ -1,8 +1,8 @@
 """Open-data importers: GSI 指定避難所 / 指定緊急避難場所 and the Digital Agency emergency-site list.
 
-A file is read twice, streamed: first every row is checked (nothing is written); only when no
-row has a fatal problem is it read again and written in one transaction. So a file with any
-error imports nothing, and memory does not grow with the file.
+First every row is checked (nothing is written); only when no row has a fatal problem are the
+records written, in one transaction. So a file with any error imports nothing. A large file is
+streamed twice (check, then write) so that memory does not grow with the file.
 """
 import contextlib
 import io
@@ -18,6 +18,7 @@ from .store import store
 MAX_BYTES = 64 * 2**20  # the HQ upload page's limit too
 MAX_PROBLEMS = 200  # stop reading after this many fatal problems: the file is wrong as a whole
 PROGRESS_FROM_BYTES = 512 * 1024
+KEEP_CHECKED_BYTES = 8 * 2**20  # records of a file up to this size are kept from the check for the write
 
 
 @dataclass
@@ -131,15 +132,20 @@ def _import(db, source, filename, *, actor, progress):
         plan = _GeoJSONPlan(source, report) if reading.looks_like_json(head) else _CSVPlan(source, head, report)
         bar = _bar(progress and source.size >= PROGRESS_FROM_BYTES, source.size)
         try:
-            for _record in plan.records(bar):  # pass 1: check only
+            # a large file is read again for the write rather than held in memory
+            kept = [] if source.size <= KEEP_CHECKED_BYTES else None
+            for record in plan.records(bar):  # pass 1: check only
                 report.rows += 1
+                if kept is not None:
+                    kept.append(record)
             if report.ok and report.rows == 0:
                 raise Unreadable("データの行がありません。", "The file has no data rows.", line=2)
             if report.ok:
                 bar.reset()
                 bar.set_description("import")
-                fresh = _Plan.quiet(plan)  # pass 2: problems were all reported in pass 1
-                store(db, plan.fmt, fresh.records(bar), report, actor=actor)
+                if kept is None:
+                    kept = _Plan.quiet(plan).records(bar)  # pass 2: problems were all reported in pass 1
+                store(db, plan.fmt, kept, report, actor=actor)
         finally:
             bar.close()
     except Unreadable as error:

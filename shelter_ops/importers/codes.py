@@ -1,4 +1,5 @@
 """Japanese public codes: local government codes (全国地方公共団体コード) and the GSI 共通ID."""
+import functools
 import re
 
 # JIS X 0401 prefecture codes, the first two digits of every municipality code
@@ -28,6 +29,7 @@ def municipality_check_digit(code5):
     return (11 - total % 11) % 10
 
 
+@functools.lru_cache(maxsize=4096)
 def municipality_code6(code5):
     """The 6-digit code with its check digit: '14204' → '142042'."""
     return f"{code5}{municipality_check_digit(code5)}"
@@ -35,9 +37,9 @@ def municipality_code6(code5):
 
 def prefecture_of(text):
     """(name, code) of the prefecture a city name or address starts with, else (None, None)."""
-    for name, code in PREFECTURES.items():
-        if text.startswith(name):
-            return name, code
+    for name in (text[:3], text[:4]):  # 東京都 … 神奈川県
+        if name in PREFECTURES:
+            return name, PREFECTURES[name]
     return None, None
 
 

@@ -5,6 +5,7 @@ from ..db import new_id, now, record_event, write
 
 BATCH = 500
 BATCH_CHARS = 1_000_000  # long remarks: keep a batch's memory small whatever the rows hold
+LONG_TEXT = ("name", "address", "notes", "accepts", "capacity_raw", "neighbourhoods")
 TABLES = {"shelters": ("shelters", "shelter.imported"), "sites": ("emergency_sites", "site.imported")}
 
 
@@ -20,7 +21,7 @@ def store(db, fmt, records, report, *, actor):
         batch, chars = [], 0
         for record in records:
             batch.append(record)
-            chars += sum(len(v) for v in record.values() if isinstance(v, str))
+            chars += sum(len(record.get(k) or "") for k in LONG_TEXT)
             if len(batch) >= BATCH or chars >= BATCH_CHARS:
                 _store_batch(db, table, event_kind, fmt, batch, report, actor=actor, stamp=stamp)
                 batch, chars = [], 0
