@@ -25,9 +25,12 @@ def layer_kind(path):
 
 
 def read_layer(path, kind=None):
-    """A basemap layer from a GeoJSON file: {"kind", "name", "geometries": [GeoJSON geometry, …]}."""
+    """A basemap layer from a GeoJSON file: {"kind", "name", "geometries": [GeoJSON geometry, …], "attribution"}."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
-    return {"kind": kind or layer_kind(path), "name": Path(path).name, "geometries": list(geometries(data))}
+    # a file may name its source in a top-level "attribution" member; the map prints it in the footer
+    attribution = data.get("attribution") if isinstance(data, dict) else None
+    return {"kind": kind or layer_kind(path), "name": Path(path).name, "geometries": list(geometries(data)),
+            "attribution": attribution if isinstance(attribution, str) else ""}
 
 
 def geometries(obj):
