@@ -149,3 +149,13 @@ def test_the_openapi_document_lists_reports_inquiries_and_closing(app):
                  "/inquiries", "/shelters/{ref}/closing", "/shelters/{ref}/consolidate", "/shelters/{ref}/handover",
                  "/shelters/{ref}/purge", "/purge-due"):
         assert path in paths, path
+
+
+def test_a_malformed_api_report_is_refused_not_a_server_error(db, shelter_a, api):
+    open_shelter(db, shelter_a)
+    lead = api("lead", shelter_a)
+    for body in ({"lifelines": "out"}, {"drinking_water": ["short"]}, {"kind": ["final"]}, {"urgent": ["a"]},
+                 {"living": {"beds": 3}}, {"toilets": [1]}):
+        response = lead.post("/api/v1/shelters/E1420400001111/reports", json=body)
+        assert response.status_code == 400, (body, response.status_code)
+        assert response.get_json()["error"]["message_en"]

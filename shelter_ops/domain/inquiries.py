@@ -83,7 +83,7 @@ def clean_query(data):
         raise Invalid("探す人の氏名（またはふりがな）をフルネームで入力してください。",
                       "Enter the full name (or kana) of the person you are looking for.")
     relation = data.get("relation") or ""
-    if relation not in RELATIONS:
+    if not isinstance(relation, str) or relation not in RELATIONS:
         raise Invalid("問い合わせた人との続柄を選んでください。", "Choose how the inquirer is related to the person.")
     inquirer = " ".join(str(data.get("inquirer_name") or "").split())[:100]
     if not inquirer:

@@ -245,16 +245,23 @@ def clean_staff_input(form):
                 raise Invalid(f"0以上の数で入力してください: {name}", f"Enter 0 or more: {name}")
             out[name] = value
         elif kind == "text":
-            out[name] = str(raw).strip()[:TEXT_LIMIT]
+            if isinstance(raw, (dict, list)):
+                raise Invalid(f"文字で入力してください: {name}", f"Enter text: {name}")
+            out[name] = _text(raw)
         else:
-            if raw not in kind:
+            if not isinstance(raw, str) or raw not in kind:
                 raise Invalid(f"選択肢から選んでください: {name}", f"Choose one of the options: {name}")
             out[name] = raw
     out["lifelines"] = _group(form, "lifeline", LIFELINES, LIFELINE_STATES)
     out["living"] = _group(form, "living", LIVING, SUFFICIENCY)
-    out["surroundings"] = {key: str(_get(form, "surroundings", key) or "").strip()[:TEXT_LIMIT]
-                           for key in SURROUNDINGS}
+    out["surroundings"] = {key: _text(_get(form, "surroundings", key)) for key in SURROUNDINGS}
     return out
+
+
+def _text(value):
+    if value is None or isinstance(value, (dict, list)):
+        return ""
+    return str(value).strip()[:TEXT_LIMIT]
 
 
 def _get(form, group, key):
@@ -268,7 +275,7 @@ def _group(form, group, keys, states):
     out = {}
     for key in keys:
         value = _get(form, group, key) or "unknown"
-        if value not in states:
+        if not isinstance(value, str) or value not in states:
             raise Invalid(f"選択肢から選んでください: {group}_{key}", f"Choose one of the options: {group}_{key}")
         out[key] = value
     return out
@@ -325,7 +332,7 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_
         current = draft(db, shelter_id, config=config)
         shelter = current["shelter"]
         kind = kind or ("first" if current["no"] == 1 else "periodic")
-        if kind not in KINDS:
+        if not isinstance(kind, str) or kind not in KINDS:
             raise Invalid(f"報告の種類が正しくありません: {kind}", f"Unknown report kind: {kind}")
         if shelter["state"] in ("standby",):
             raise Invalid("未開設の避難所は報告できません。", "A shelter on standby has nothing to report.")

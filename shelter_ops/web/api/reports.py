@@ -4,7 +4,7 @@ from flask import Response, current_app, jsonify, request
 from ... import live
 from ...db import get_db
 from ...domain import reports, shelters
-from ...domain.errors import Forbidden
+from ...domain.errors import Forbidden, Invalid
 from . import api_user, bp, error_responses, json_body
 
 REF_PARAM = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
@@ -77,7 +77,10 @@ def post_report(ref):
     body = json_body()
     flat = {k: v for k, v in body.items() if not isinstance(v, dict)}
     for group, prefix in (("living", "living"), ("lifelines", "lifeline"), ("surroundings", "surroundings")):
-        for key, value in (body.get(group) or {}).items():
+        values = body.get(group) or {}
+        if not isinstance(values, dict):
+            raise Invalid(f"{group} はオブジェクトで送ってください。", f"Send {group} as an object.")
+        for key, value in values.items():
             flat[f"{prefix}_{key}"] = value
     flat = {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in flat.items()}
     report = reports.submit(get_db(), shelter["id"], flat, actor=api_user()["name"], kind=body.get("kind"),
