@@ -57,7 +57,7 @@ def median(values):
 
 # --- the database the server will start on ---
 
-def prepare_db(path, shelters=1, state="open", users=("hq",)):
+def prepare_db(path, shelters=1, state="open", usable_m2=100000.0, names=None):
     """Create the schema, `shelters` shelters in `state` with one big zone, and an hq user with a
     token. Returns {"token": ..., "shelters": [{"id", "kyotsu_id"}...]}."""
     from shelter_ops.db import connect, migrate, new_id, now, write
@@ -73,11 +73,12 @@ def prepare_db(path, shelters=1, state="open", users=("hq",)):
                 kyotsu = f"E14204{n + 1:05d}111"[:14]
                 db["shelters"].insert({
                     "id": shelter_id, "kyotsu_id": kyotsu, "municipality_code": "142042",
-                    "name": f"ベンチ小学校{n + 1}", "name_en": f"Bench School {n + 1}", "address": "鎌倉市",
+                    "name": names[n][0] if names else f"ベンチ小学校{n + 1}",
+                    "name_en": names[n][1] if names else f"Bench School {n + 1}", "address": "鎌倉市",
                     "lat": 35.30 + n * 0.001, "lon": 139.55 + n * 0.001, "kind": "general", "state": state,
                     "hidden": 0, "opened_at": now() if state == "open" else None, "updated_at": now()})
                 db["zones"].insert({"id": new_id(), "shelter_id": shelter_id, "name": "体育館", "kind": "general",
-                                    "usable_m2": 100000.0, "blocked_places": 0, "position": 0,
+                                    "usable_m2": usable_m2, "blocked_places": 0, "position": 0,
                                     "updated_at": now()})
                 made.append({"id": shelter_id, "kyotsu_id": kyotsu})
         accounts.add_user(db, "bench-hq", PASSWORD, "hq")
