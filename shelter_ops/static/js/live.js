@@ -31,7 +31,11 @@
   }
 
   function setLevelClass(el, level) {
-    el.className = el.className.replace(/\blevel-[a-z_]+\b/g, "").trim() + " level-" + level;
+    // classList, not className: map markers are SVG elements
+    Array.prototype.slice.call(el.classList).forEach(function (name) {
+      if (name.indexOf("level-") === 0) { el.classList.remove(name); }
+    });
+    el.classList.add("level-" + level);
   }
 
   function setField(scope, field, value) {
