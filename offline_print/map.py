@@ -327,10 +327,11 @@ def _draw_names(c, placed, occupied, frame, size):
             text += f"（{cap}）"
         tw = c.width_of(text, size)
         w, h = s["mw"], s["mh"]
-        for dx, dy in ((w / 2 + 1, -size * 0.35), (-w / 2 - 1 - tw, -size * 0.35),
-                       (-tw / 2, h / 2 + 1), (-tw / 2, -h / 2 - size - 1)):
+        above, below = h / 2 + size * 0.2 + 0.6, -h / 2 - size * 0.85 - 0.6  # baselines clear of the marker
+        for dx, dy in ((w / 2 + 1, -size * 0.35), (-w / 2 - 1 - tw, -size * 0.35), (-tw / 2, above),
+                       (-tw / 2, below), (w / 2, above), (-w / 2 - tw, above), (w / 2, below), (-w / 2 - tw, below)):
             x, y = s["mx"] + dx, s["my"] + dy
-            rect = (x - 0.5, y - 1.5, x + tw + 0.5, y + size)
+            rect = (x - 0.5, y - size * 0.2, x + tw + 0.5, y + size * 0.85)
             if rect[0] < fx or rect[2] > fx + fw or rect[1] < fy or rect[3] > fy + fh:
                 continue
             if occupied.free(rect):
