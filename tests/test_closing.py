@@ -206,3 +206,19 @@ def test_the_purge_also_removes_names_residents_gave_with_their_requests(app, db
     assert row == (None, None, "[削除]です。おかゆをください")
     after = _raw_bytes(app)
     assert "稲村ヶ崎五郎".encode() not in after and "鎌倉太郎".encode() not in after
+
+
+def test_the_retention_purge_runs_when_the_app_starts(app, db, shelter_a):
+    from shelter_ops import create_app
+
+    open_shelter(db, shelter_a)
+    households.check_out(db, shelter_a["id"], family(db, shelter_a)["id"], actor="desk")
+    _closed_with_final_report(db, shelter_a)
+    closing.export(db, shelter_a["id"], actor="hq", role="hq", reason="引き渡し")
+    long_ago = (datetime.now() - timedelta(days=app.config["RETENTION_DAYS"] + 1)).astimezone().isoformat()
+    db.execute("update shelters set closed_at = ? where id = ?", [long_ago, shelter_a["id"]])
+    db.conn.commit()
+    assert not closing.status(db, shelter_a["id"])["purged"]
+    create_app({"DB": app.config["DB"], "SECRET_KEY": "test", "DEMO": False, "TESTING": True})
+    assert closing.status(db, shelter_a["id"])["purged"]
+    assert "鎌倉太郎".encode() not in _raw_bytes(app)
