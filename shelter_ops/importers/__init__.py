@@ -274,9 +274,10 @@ class _GeoJSONPlan(_Plan):
     def __init__(self, source, report):
         super().__init__(report)
         self.source = source
-        self.features = reading.geojson_features(source.read_all())
-        headers, geometries = [], {}
-        for _line, _number, feature in self.features:
+        self.text = reading.geojson_text(source.read_all())
+        headers, geometries, self.count = [], {}, 0
+        for _line, _number, feature in reading.geojson_features(self.text):
+            self.count += 1
             properties = feature.get("properties") if isinstance(feature, dict) else None
             if isinstance(properties, dict):
                 for key in properties:
@@ -303,8 +304,8 @@ class _GeoJSONPlan(_Plan):
 
     def _records(self, bar):
         checker = formats.RowChecker(self.fmt, self.headers, self.problem, geojson=True)
-        step = max(1, len(self.features) // 100)
-        for index, (line, number, feature) in enumerate(self.features):
+        step = max(1, self.count // 100)
+        for index, (line, number, feature) in enumerate(reading.geojson_features(self.text)):
             if index % step == 0:
                 bar.update(self.source.size // 100)
             point, ja, en = reading.point_of(feature)

@@ -104,49 +104,92 @@ def csv_rows(binary, encoding, *, on_progress=None):
             yield start, fields
 
 
-def geojson_features(data):
-    """[(line, feature number, feature)] of a GeoJSON FeatureCollection. :raise Unreadable:"""
+def geojson_text(data):
+    """The text of a GeoJSON file (UTF-8, with or without BOM). :raise Unreadable:"""
     try:
-        text = data.decode(sniff_encoding(data[:SNIFF_BYTES]))
-    except UnicodeDecodeError:
-        raise Unreadable("GeoJSON を UTF-8 として読めません。", "The GeoJSON is not UTF-8 text.", line=1) from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise Unreadable(f"GeoJSON は UTF-8 でなければなりません（{line}行目）。", f"A GeoJSON file must be UTF-8 (line {line}).",
+                         line=line) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+def geojson_features(text):
+    """(line, feature number, feature) for each feature of a FeatureCollection, one at a time.
+
+    Walks the document with the JSON decoder feature by feature, so a 50 MB file never becomes
+    a 50 MB tree of objects. The whole document is checked: consume the generator to the end
+    before trusting what it yielded. :raise Unreadable:
+    """
+    decoder = json.JSONDecoder()
+    top, has_features = {}, False
     try:
-        doc = json.loads(text)
+        pos = _WS.match(text, 0).end()
+        if not text.startswith("{", pos):
+            kind = "配列" if text.startswith("[", pos) else "?"
+            raise Unreadable(f"GeoJSON の FeatureCollection ではありません（{kind}）。",
+                             "This is not a GeoJSON FeatureCollection (the file does not hold a JSON object).", line=1)
+        pos, line, counted = pos + 1, 1, 0
+        while True:
+            pos = _WS.match(text, pos).end()
+            if text.startswith("}", pos) and not top and not has_features:
+                pos += 1
+                break
+            if not text.startswith('"', pos):
+                raise json.JSONDecodeError("Expecting property name enclosed in double quotes", text, pos)
+            key, pos = decoder.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()
+            if not text.startswith(":", pos):
+                raise json.JSONDecodeError("Expecting ':' delimiter", text, pos)
+            pos = _WS.match(text, pos + 1).end()
+            if key == "features" and text.startswith("[", pos):
+                has_features, number = True, 0
+                pos = _WS.match(text, pos + 1).end()
+                if text.startswith("]", pos):
+                    pos += 1
+                else:
+                    while True:
+                        line += text.count("\n", counted, pos)
+                        counted = pos
+                        feature, pos = decoder.raw_decode(text, pos)
+                        number += 1
+                        yield line, number, feature
+                        pos = _WS.match(text, pos).end()
+                        if text.startswith(",", pos):
+                            pos = _WS.match(text, pos + 1).end()
+                        elif text.startswith("]", pos):
+                            pos += 1
+                            break
+                        else:
+                            raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+            else:
+                top[key], pos = decoder.raw_decode(text, pos)
+            pos = _WS.match(text, pos).end()
+            if text.startswith(",", pos):
+                pos += 1
+            elif text.startswith("}", pos):
+                pos += 1
+                break
+            else:
+                raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
+        if _WS.match(text, pos).end() != len(text):
+            raise json.JSONDecodeError("Extra data", text, pos)
     except json.JSONDecodeError as error:
-        truncated = error.pos >= len(text.rstrip()) - 1
+        end = text.rstrip()
+        truncated = error.pos >= len(end) - 1 or not end.endswith("}")
         ja = "途中で切れています" if truncated else "壊れています"
         en = "is truncated" if truncated else "is malformed"
         raise Unreadable(f"JSON が{ja}（{error.lineno}行 {error.colno}文字目: {error.msg}）。",
                          f"The JSON {en} (line {error.lineno}, column {error.colno}: {error.msg}).",
                          line=error.lineno) from None
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
-        kind = doc.get("type") if isinstance(doc, dict) else type(doc).__name__
+    if top.get("type") != "FeatureCollection" or not has_features:
+        kind = str(top.get("type"))[:40]
         raise Unreadable(f"GeoJSON の FeatureCollection ではありません（{kind}）。",
                          f"This is not a GeoJSON FeatureCollection ({kind}).", line=1)
-    features = doc["features"]
-    lines = _feature_lines(text, len(features)) if "\n" in text.strip() else None
-    return [(lines[i] if lines else 1, i + 1, feature) for i, feature in enumerate(features)]
-
-
-def _feature_lines(text, count):
-    """The line each feature starts on in a pretty-printed file, or None when it cannot be told."""
-    match = re.search(r'"features"\s*:\s*\[', text)
-    if not match:
-        return None
-    decoder = json.JSONDecoder()
-    skip = re.compile(r"[\s,]*")
-    pos, line, lines = match.end(), text.count("\n", 0, match.end()) + 1, []
-    try:
-        for _ in range(count):
-            start = skip.match(text, pos).end()
-            line += text.count("\n", pos, start)
-            lines.append(line)
-            _obj, end = decoder.raw_decode(text, start)
-            line += text.count("\n", start, end)
-            pos = end
-    except ValueError:
-        return None
-    return lines
 
 
 def point_of(feature):
