@@ -192,6 +192,8 @@ def test_the_public_pages_update_live_in_a_browser(app, db, open_a, server, brow
     browser_page.wait_for_function(
         f"""() => document.querySelector('{row} [data-field=occupancy]').textContent.trim() === '85'""")
     assert browser_page.text_content(f"{row} [data-field=label]").strip() == "満"
+    classes = browser_page.get_attribute(f"{row} [data-field=label]", "class").split()
+    assert "level-badge" in classes and "level-full" in classes  # the colour goes with the words
 
 
 @pytest.mark.browser

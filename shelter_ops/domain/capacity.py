@@ -282,6 +282,7 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
             "present": total,
             "spaces": spaces,
             "zones": zone_rows,
+            "unplaced": int(by_zone.get(None, 0)),  # checked in, not yet placed in a zone
             "override": override and {k: override[k] for k in ("level", "reason", "set_by", "expires_at")},
             "confirmed_at": confirmed,
         })

@@ -33,7 +33,7 @@
   function setLevelClass(el, level) {
     // classList, not className: map markers are SVG elements
     Array.prototype.slice.call(el.classList).forEach(function (name) {
-      if (name.indexOf("level-") === 0) { el.classList.remove(name); }
+      if (name.indexOf("level-") === 0 && name !== "level-badge") { el.classList.remove(name); }
     });
     el.classList.add("level-" + level);
   }
@@ -43,6 +43,7 @@
   }
 
   function applyZones(rec) {
+    if (rec.unplaced !== undefined) { setField(document, "unplaced", rec.unplaced); }
     (rec.zones || []).forEach(function (zone) {
       document.querySelectorAll('[data-zone="' + zone.id + '"]').forEach(function (el) {
         setField(el, "zone-occupancy", zone.occupancy);
