@@ -81,6 +81,26 @@ def test_a_change_reaches_the_shelter_room_hq_and_public_but_not_other_shelters_
     assert not [m for m in received(other) if m["kyotsu_id"] == open_a["kyotsu_id"]]
 
 
+def test_a_check_in_at_the_desk_reaches_the_shelter_room_hq_and_public(app, open_a, signed_in, api):
+    in_shelter = socket_for(app, signed_in("staff", open_a), f"shelter:{open_a['kyotsu_id']}")
+    hq = socket_for(app, signed_in("hq"), "hq")
+    public = socket_for(app, None, "public")
+    for client in (in_shelter, hq, public):
+        client.get_received()
+    response = api("staff", open_a).post(f"/api/v1/shelters/{open_a['kyotsu_id']}/checkins", json={
+        "household": {"staying": "shelter"}, "persons": [{"name": "鎌倉太郎", "age": 40}, {"name": "鎌倉花子"}]})
+    assert response.status_code == 201
+
+    def arrived(m):
+        return m["kyotsu_id"] == open_a["kyotsu_id"] and m["occupancy"] == 2
+
+    staff_view = wait_for(in_shelter, arrived)[-1]
+    assert staff_view["present"] == 2 and staff_view["unplaced"] == 2
+    assert wait_for(hq, arrived)[-1]["present"] == 2
+    public_view = wait_for(public, arrived)[-1]
+    assert set(public_view) == set(capacity.PUBLIC_KEYS) and "鎌倉太郎" not in repr(public_view)
+
+
 def test_staff_cannot_join_another_shelters_room(app, open_a, open_b, signed_in):
     client = socket_for(app, signed_in("staff", open_b), f"shelter:{open_a['kyotsu_id']}")
     assert received(client, "refused")
