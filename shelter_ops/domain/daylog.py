@@ -67,7 +67,8 @@ def _rows(db, sql, args=()):
 
 
 def _text(value, ja, en, *, required=True, limit=2000):
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
+    # NFC, not NFKC: free text keeps its full-width punctuation as written
+    text = unicodedata.normalize("NFC", str(value or "")).strip()
     if required and not text:
         raise Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
     if len(text) > limit:

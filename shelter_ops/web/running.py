@@ -14,6 +14,12 @@ shelter_tool("running.announcements", "お知らせ", "Announcements")
 shelter_tool("running.inbox", "要望", "Residents' requests")
 
 
+@bp.app_template_filter("jst_time")
+def jst_time(value):
+    """An ISO UTC time as 'YYYY-MM-DD HH:MM' in Japan time (the times staff live by)."""
+    return daylog.utc_to_local(value)
+
+
 def _day():
     value = request.args.get("day")
     return daylog.parse_day(value) if value else daylog.today()
