@@ -212,3 +212,26 @@ def test_checkin_endpoints_are_in_the_openapi_document(api):
     paths = api("hq").get("/api/v1/openapi.json").json["paths"]
     for path in ("checkins", "checkouts", "transfers", "absences", "headcounts", "households"):
         assert f"/shelters/{{ref}}/{path}" in paths
+
+
+@pytest.mark.parametrize("body", [
+    {"household": {}, "persons": [{"name": "A", "sex": ["male"]}]},
+    {"household": {}, "persons": [{"name": "A", "care_codes": {"MED": True}}]},
+    {"household": {}, "persons": [{"name": "A", "age": [3]}]},
+    {"household": {}, "persons": ["A"]},
+    {"household": {}, "persons": [{"name": ["A"]}]},
+    {"household": {"staying": ["car"]}, "persons": [{"name": "A"}]},
+    {"household": {}, "persons": [{"name": "A"}], "source": ["door"]},
+    {"household": {}, "persons": [{"name": "A"}], "status": {"x": 1}},
+    {"code": ["7K93HNL"]},
+])
+def test_a_malformed_record_is_refused_with_a_reason_not_a_server_error(open_a, api, body):
+    response = api("staff", open_a).post(f"{A}/checkins", json=body)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    assert response.json["error"]["message_ja"] and response.json["error"]["message_en"]
+
+
+@pytest.mark.parametrize("body", [{"sex": ["male"], "age_band": "adult"}, {"sex": "male", "age_band": {"a": 1}},
+                                  {"sex": "male", "age_band": "adult", "delta": [1]}])
+def test_a_malformed_head_count_is_refused(open_a, api, body):
+    assert api("staff", open_a).post(f"{A}/headcounts", json=body).status_code == 400

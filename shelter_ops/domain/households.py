@@ -194,27 +194,33 @@ def _insert(db, table, record):
 def _text(value, limit=200):
     if value is None:
         return None
+    if isinstance(value, (list, dict, tuple, set)):
+        raise Invalid("文字で入力してください。", "Enter text here, not a list.")
     text = unicodedata.normalize("NFKC", str(value)).strip()
     return text[:limit] or None
 
 
 def _choice(value, vocabulary, default, what_ja, what_en):
-    if value in (None, ""):
+    if value is None or value == "":
         return default
-    if value not in vocabulary:
+    if not isinstance(value, str) or value not in vocabulary:
         raise Invalid(f"{what_ja}の値が正しくありません: {value}", f"Unknown {what_en}: {value}")
     return value
 
 
 def _list(value):
-    if value in (None, ""):
+    if value is None or value == "":
         return []
+    if not isinstance(value, (str, list, tuple)):
+        raise Invalid("一覧の形が正しくありません。", "Expected a list.")
     if isinstance(value, str):
         try:
             loaded = json.loads(value)
             value = loaded if isinstance(loaded, list) else [value]
         except ValueError:
             value = re.split(r"[,\s、]+", value)
+    if not all(isinstance(v, (str, int)) for v in value):
+        raise Invalid("一覧の形が正しくありません。", "Expected a list of words.")
     return [str(v).strip() for v in value if str(v).strip()]
 
 
@@ -236,9 +242,17 @@ def _age_from(birth_date, today=None):
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def _record(data, what_ja, what_en):
+    if data is None:
+        return {}
+    if not hasattr(data, "get") or isinstance(data, (str, bytes)):
+        raise Invalid(f"{what_ja}の形が正しくありません。", f"The {what_en} must be an object.")
+    return data
+
+
 def clean_household(data):
     """The household fields of a form or a JSON record, checked. :raise Invalid:"""
-    data = data or {}
+    data = _record(data, "世帯", "household")
     out = {
         "staying": _choice(data.get("staying"), STAYING, "shelter", "滞在場所", "place of stay"),
         "consent": _choice(data.get("consent"), CONSENT, "none", "安否確認の同意", "consent"),
@@ -252,7 +266,7 @@ def clean_household(data):
 
 def clean_person(data):
     """One person's fields, checked. :raise Invalid:"""
-    data = data or {}
+    data = _record(data, "人", "person")
     out = {key: _text(data.get(key)) for key in ("name", "kana", "relation", "nationality", "language",
                                                  "injury_illness", "medication", "medical_devices", "diet")}
     out["notes"] = _text(data.get("notes"), 1000)
@@ -260,6 +274,8 @@ def clean_person(data):
     out["sex"] = _choice(data.get("sex"), SEXES, "unanswered", "性別", "sex")
     birth = _text(data.get("birth_date"), 10)
     age = data.get("age")
+    if isinstance(age, (list, dict, bool, float)):
+        raise Invalid("年齢は数字で入力してください。", "Enter the age as a whole number.")
     if birth:
         try:
             age_from_birth = _age_from(birth)
@@ -368,12 +384,15 @@ def register(db, shelter_id, household, persons, *, actor, source, status="pendi
     "checked_in" when staff register at the desk. `reception_number` keys in a pre-numbered paper
     card. A repeated `request_id` returns the household created the first time.
     """
-    if source not in SOURCES:
+    if not isinstance(source, str) or source not in SOURCES:
         raise Invalid(f"登録元が正しくありません: {source}", f"Unknown source: {source}")
-    if status not in ("pending", "checked_in"):
+    if not isinstance(status, str) or status not in ("pending", "checked_in"):
         raise Invalid(f"登録時の状態が正しくありません: {status}", f"A household cannot be registered as {status}.")
     fields = clean_household(household)
-    people = [clean_person(p) for p in (persons or []) if any(v not in (None, "", [], False) for v in (p or {}).values())]
+    if persons is not None and not isinstance(persons, (list, tuple)):
+        raise Invalid("persons は配列です。", "persons must be a list.")
+    people = [clean_person(p) for p in (persons or [])
+              if any(v not in (None, "", [], False) for v in _record(p, "人", "person").values())]
     if not people:
         raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
     if len(people) > MAX_PERSONS:
