@@ -222,3 +222,24 @@ def test_the_retention_purge_runs_when_the_app_starts(app, db, shelter_a):
     create_app({"DB": app.config["DB"], "SECRET_KEY": "test", "DEMO": False, "TESTING": True})
     assert closing.status(db, shelter_a["id"])["purged"]
     assert "鎌倉太郎".encode() not in _raw_bytes(app)
+
+
+def test_a_reader_that_delays_compaction_leaves_it_owed_and_the_next_run_finishes(app, db, shelter_a):
+    from shelter_ops.db import connect
+
+    open_shelter(db, shelter_a)
+    households.check_out(db, shelter_a["id"], family(db, shelter_a)["id"], actor="desk")
+    _closed_with_final_report(db, shelter_a)
+    closing.export(db, shelter_a["id"], actor="hq", role="hq", reason="引き渡し")
+    reader = connect(app.config["DB"])
+    try:
+        reader.execute("BEGIN")
+        reader.execute("select count(*) from persons").fetchone()  # holds an old snapshot open
+        result = closing.purge(db, shelter_a["id"], actor="hq", role="hq")
+        assert result["compacted"] is False and closing.compaction_owed(db)
+    finally:
+        reader.execute("ROLLBACK")
+        reader.close()
+    closing.purge_due(db, date.today(), retention_days=app.config["RETENTION_DAYS"])
+    assert not closing.compaction_owed(db)
+    assert "鎌倉太郎".encode() not in _raw_bytes(app) and b"0467-55-1234" not in _raw_bytes(app)

@@ -51,6 +51,12 @@ def create_closing(db):
     db["purge_summaries"].create_index(["shelter_id"])
 
 
+@migrations()
+def add_compacted_at(db):
+    # when the file was last compacted after this shelter's purge; null = a compaction is still owed
+    db["closings"].add_column("compacted_at", str)
+
+
 CLOSING_ROLES = ("lead", "hq")
 REMOVED = "[削除]"
 
@@ -434,24 +440,42 @@ def purge(db, shelter_id, *, actor, role, compact=True):
                          payload={"households": households_n, "persons": persons_n})
     finally:
         db.execute(f"PRAGMA secure_delete={int(previous)}")
-    if compact:
-        compact_file(db)
-    return {"households": households_n, "persons": persons_n, "cells": cells}
+    compacted = compact_file(db) if compact else False
+    return {"households": households_n, "persons": persons_n, "cells": cells, "compacted": compacted}
 
 
-def compact_file(db, attempts=20):
+def compact_file(db, attempts=10):
     """Leave no old page behind: checkpoint the WAL into the file and truncate it, rebuild the file (VACUUM),
-    and checkpoint again. Returns True when the WAL was emptied (a reader holding an old snapshot can delay it)."""
+    and checkpoint again. Returns True when done; False when another connection kept it from finishing (a
+    long read): the purge stays owed a compaction, which `purge_due` (app start, `shelter-ops purge --due`)
+    retries."""
+    import sqlite3
     import time
 
-    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    db.execute("VACUUM")
-    for _ in range(attempts):
-        busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-        if not busy:
-            return True
-        time.sleep(0.05)
-    return False
+    # a TRUNCATE checkpoint waits the whole busy timeout for each reader: keep each try short
+    timeout = db.execute("PRAGMA busy_timeout").fetchone()[0]
+    db.execute("PRAGMA busy_timeout=100")
+    try:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("VACUUM")
+        for _ in range(attempts):
+            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            if not busy:
+                break
+            time.sleep(0.05)
+        else:
+            return False
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        db.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    db.execute("update closings set compacted_at = ? where purged_at is not null and compacted_at is null", [now()])
+    db.conn.commit()
+    return True
+
+
+def compaction_owed(db):
+    return db.execute("select 1 from closings where purged_at is not null and compacted_at is null").fetchone() is not None
 
 
 def summaries(db, shelter_id):
@@ -486,6 +510,6 @@ def purge_due(db, today, *, retention_days=30, actor="retention"):
             continue
         purge(db, shelter["id"], actor=actor, role="hq", compact=False)
         out["purged"].append(shelter["id"])
-    if out["purged"]:
+    if out["purged"] or compaction_owed(db):
         compact_file(db)
     return out
