@@ -235,3 +235,12 @@ def test_a_malformed_record_is_refused_with_a_reason_not_a_server_error(open_a, 
                                   {"sex": "male", "age_band": "adult", "delta": [1]}])
 def test_a_malformed_head_count_is_refused(open_a, api, body):
     assert api("staff", open_a).post(f"{A}/headcounts", json=body).status_code == 400
+
+
+def test_a_lead_cannot_transfer_a_household_of_another_shelter(db, open_a, shelter_b, api):
+    open_shelter(db, shelter_b)
+    household = api("hq").post("/api/v1/shelters/E1420400002111/checkins", json=FAMILY).json["household"]
+    response = api("lead", open_a).post(f"{A}/transfers", json={"household_id": household["id"],
+                                                                "to": "E1420400001111"})
+    assert response.status_code == 404
+    assert households.get(db, household["id"])["shelter_id"] == shelter_b["id"]

@@ -584,19 +584,19 @@ def _set_person_status(db, shelter_id, household_id, status, *, actor, person_id
         return get(db, household_id)
 
 
-def transfer(db, household_id, to_shelter_id, *, actor, request_id=None):
+def transfer(db, household_id, to_shelter_id, *, actor, request_id=None, from_shelter_id=None):
     """Move a household to another open shelter in one transaction: out at A, in at B, the record moved.
 
     Returns {"household": ..., "from": shelter id, "warnings": [...]} (warnings: persons who look
-    checked in elsewhere already).
+    checked in elsewhere already). `from_shelter_id` refuses a household that is not there.
     """
     with write(db):
         if request_id and event_seen(db, request_id):
             household = get(db, household_id)
             return {"household": household, "from": household["transferred_from"], "warnings": []}
         row = _row(db, "select * from households where id = ?", [household_id])
-        if row is None:
-            raise NotFound("世帯が見つかりません。", "No such household.")
+        if row is None or (from_shelter_id and row["shelter_id"] != from_shelter_id):
+            raise NotFound("この避難所にその世帯はありません。", "No such household at this shelter.")
         if row["status"] not in ("checked_in", "pending"):
             raise Conflict("入所中の世帯だけ移送できます。", "Only a checked-in household can be transferred.")
         target = _shelter(db, to_shelter_id)

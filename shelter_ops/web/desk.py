@@ -235,10 +235,8 @@ def move(ref, household_id, action):
         household = households.get(db, household_id)
         households.check_in(db, shelter["id"], household["reception_number"], actor=actor)
     elif action == "transfer":
-        if households.get(db, household_id)["shelter_id"] != shelter["id"]:
-            raise Forbidden("この避難所の世帯ではありません。", "This household is not at this shelter.")
         target = shelters.get(db, request.form.get("to", ""))
-        result = households.transfer(db, household_id, target["id"], actor=actor)
+        result = households.transfer(db, household_id, target["id"], actor=actor, from_shelter_id=shelter["id"])
         live.notify_occupancy(target["id"])
         live.notify_occupancy(shelter["id"])
         done = "transfer-warn" if result["warnings"] else "transfer"

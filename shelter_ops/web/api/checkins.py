@@ -122,7 +122,7 @@ def post_transfer(ref):
     household_id = _household_ref(db, shelter, body)
     target = shelters.get(db, str(body.get("to") or ""))
     result = households.transfer(db, household_id, target["id"], actor=api_user()["name"],
-                                 request_id=request_id("transfer"))
+                                 request_id=request_id("transfer"), from_shelter_id=shelter["id"])
     live.notify_occupancy(shelter["id"])
     live.notify_occupancy(target["id"])
     return jsonify(household=_visible(result["household"]), warnings=result["warnings"],
