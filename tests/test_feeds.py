@@ -86,6 +86,7 @@ def test_feeds_answer_304_when_unchanged_and_may_be_cached_briefly(app, town, db
     assert first.status_code == 200 and first.headers["ETag"]
     cache = first.headers["Cache-Control"]
     assert "public" in cache and re.search(r"max-age=(\d+)", cache) and int(re.search(r"max-age=(\d+)", cache)[1]) <= 60
+    assert "Set-Cookie" not in first.headers and "Cookie" not in first.headers.get("Vary", "")  # a cache may share it
     again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
     assert again.status_code == 304 and again.get_data() == b""
     households.count_head(db, town[0]["id"], "male", "adult", actor="desk1")

@@ -6,6 +6,10 @@
     closed: ["利用停止中", "Not in use"], vacant: ["空いています", "Vacant"], some: ["やや混雑", "Somewhat crowded"],
     crowded: ["混雑", "Crowded"], full: ["満", "Full"], stale: ["確認中", "Being checked"]
   };
+  var STATES = {
+    standby: ["未開設", "Standby"], opening: ["開設準備", "Opening"], open: ["開設", "Open"],
+    closing: ["閉鎖準備", "Closing"], closed: ["閉鎖", "Closed"]
+  };
   var en = (document.documentElement.lang || "ja") === "en";
   var root = document.querySelector("[data-live-room]");
   var staleMinutes = root ? Number(root.dataset.staleMinutes || 60) : 60;
@@ -77,6 +81,13 @@
       });
       setField(el, "basis", en ? "Basis: " + rec.m2_per_person + " m² per person" : "基準: 1人あたり" + rec.m2_per_person + " m²");
       if (rec.alert !== undefined) { el.classList.toggle("alert", !!rec.alert); }
+      el.querySelectorAll('[data-field="state"]').forEach(function (badge) {
+        badge.textContent = t(STATES[rec.state] || [rec.state, rec.state]);
+        Array.prototype.slice.call(badge.classList).forEach(function (name) {
+          if (name.indexOf("state-") === 0) { badge.classList.remove(name); }
+        });
+        badge.classList.add("state-" + rec.state);
+      });
     });
     applyZones(rec);
     if (rec.alert !== undefined) { renderAlerts(); renderTotals(); }
