@@ -151,3 +151,24 @@ def test_the_door_page_partial_shows_announcements_and_the_request_link(app, db,
         html = render_template_string('{% include "running/_announcements.html" %}', shelter=shelter_a)
     assert html.index("Reception at the gym entrance") < html.index("受付は体育館入口")
     assert f"/residents/{REF_A}/requests" in html
+
+
+def test_day_view_counts_arrivals_departures_and_residents_requests(db, shelter_a):
+    from shelter_ops.domain import households, resident_requests
+
+    db.execute("update shelters set state = 'open' where id = ?", [shelter_a["id"]])
+    db.conn.commit()
+    family = households.register(db, shelter_a["id"], {}, [{"name": "鎌倉 花子"}, {"name": "鎌倉 太郎"},
+                                                           {"name": "鎌倉 次郎"}],
+                                 actor="受付", source="desk", status="checked_in")
+    households.check_out(db, shelter_a["id"], family["id"], actor="受付",
+                         person_ids=[family["persons"][0]["id"]])
+    item = resident_requests.submit(db, shelter_a["id"], category="food", text="温かい食事を", anonymous=True)
+    resident_requests.submit(db, shelter_a["id"], category="other", text="Wi-Fi", anonymous=True)
+    resident_requests.mark_handled(db, shelter_a["id"], item["id"], actor="佐藤")
+    view = daylog.day_view(db, shelter_a["id"], daylog.today())
+    assert view["movements"]["arrived"] == 3 and view["movements"]["left"] == 1
+    assert view["headcounts"]["now"] == 2
+    assert view["resident_requests"] == {"received": 2, "handled": 1}
+    yesterday = (datetime.fromisoformat(daylog.today()) - timedelta(days=1)).date().isoformat()
+    assert daylog.day_view(db, shelter_a["id"], yesterday)["movements"]["arrived"] == 0

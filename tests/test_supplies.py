@@ -201,3 +201,14 @@ def test_needs_estimated_from_a_known_roster(db, shelter_a, api):
     assert {d["key"]: d["count"] for d in needs["diet"]} == {"嚥下食": 1, "ハラール": 1}
     body = response.get_data(as_text=True)
     assert not any(name in body for name in ("鎌倉", "由比", "腰越"))
+
+
+def test_staff_of_another_shelter_cannot_open_or_change_its_supplies_on_the_tablet(db, shelter_a, shelter_b, signed_in):
+    item = supplies.create_request(db, shelter_a["id"], item="水", quantity=6, unit="本", actor="佐藤")
+    other = signed_in("staff", shelter_b)
+    assert other.get(f"/supplies/{REF_A}").status_code == 403
+    assert other.post(f"/supplies/{REF_A}/moves", {"direction": "in", "item": "水", "quantity": "1",
+                                                   "unit": "本"}).status_code == 403
+    refused = other.post(f"/supplies/requests/{item['id']}/cancelled", {"reason": "x"})
+    assert refused.status_code == 403 and "この避難所を操作する権限がありません" in refused.get_data(as_text=True)
+    assert supplies.stock(db, shelter_a["id"]) == []

@@ -180,7 +180,8 @@ def days(db, shelter_id, *, limit=60):
 def day_view(db, shelter_id, day):
     """One day of the 運営日誌: entries grouped by kind, counts per kind, the morning and evening
     head counts (the latest status entry of each period; today, `now` from the check-in roster),
-    and the supplies received and distributed that day."""
+    arrivals and departures, the supplies received and distributed, and residents' requests
+    received and handled that day."""
     from . import households
 
     day = parse_day(day)
@@ -208,8 +209,38 @@ def day_view(db, shelter_id, day):
         "by_kind": by_kind,
         "counts": {key: len(v) for key, v in by_kind.items()},
         "headcounts": headcounts,
+        "movements": movements(db, shelter_id, start, end),
         "supplies": moves,
+        "resident_requests": _resident_requests(db, shelter_id, start, end),
     }
+
+
+def movements(db, shelter_id, start, end):
+    """Arrivals and departures between two ISO UTC times, from the event log: people checked in or
+    out (cards and count-only taps), households transferred in and out."""
+    row = db.execute("""
+        select
+          coalesce(sum(case when kind = 'household.checked_in' then coalesce(json_extract(payload, '$.persons'), 0)
+                            when kind = 'headcount.arrived' then 1 end), 0),
+          coalesce(sum(case when kind = 'household.checked_out' then coalesce(json_extract(payload, '$.persons'), 0)
+                            when kind = 'headcount.left' then 1 end), 0),
+          coalesce(sum(kind = 'household.transferred_in'), 0),
+          coalesce(sum(kind = 'household.transferred_out'), 0)
+        from events where shelter_id = ? and at >= ? and at < ? and kind in
+          ('household.checked_in', 'headcount.arrived', 'household.checked_out', 'headcount.left',
+           'household.transferred_in', 'household.transferred_out')""", [shelter_id, start, end]).fetchone()
+    return {"arrived": row[0], "left": row[1], "households_transferred_in": row[2],
+            "households_transferred_out": row[3]}
+
+
+def _resident_requests(db, shelter_id, start, end):
+    if not db["resident_requests"].exists():
+        return {"received": 0, "handled": 0}
+    received = db.execute("select count(*) from resident_requests where shelter_id = ? and created_at >= ? "
+                          "and created_at < ?", [shelter_id, start, end]).fetchone()[0]
+    handled = db.execute("select count(*) from resident_requests where shelter_id = ? and handled_at >= ? "
+                         "and handled_at < ?", [shelter_id, start, end]).fetchone()[0]
+    return {"received": received, "handled": handled}
 
 
 def _day_bounds(day):
