@@ -72,6 +72,9 @@ def test_staff_file_a_report_on_the_tablet(db, shelter_a, signed_in):
     assert 'data-testid="filed"' in page and "毛布が足りない" in page
     saved = reports.last(db, shelter_a["id"])
     assert saved["data"]["lifelines"]["water"] == "out" and saved["total"] == 3
+    # the opening checklist's 本部への第1報 is ticked by the report itself
+    marks = dict(db.execute("select item, done_by from checklist_marks where shelter_id = ?", [shelter_a["id"]]).fetchall())
+    assert marks["first_report"].startswith("staff")
 
 
 def test_a_wrong_choice_is_refused_with_the_reason(db, shelter_a, signed_in):

@@ -318,8 +318,14 @@ def draft(db, shelter_id, *, config=None):
     return {"shelter": shelter, "no": no, "since": since, "data": {**staff, **data}}
 
 
-def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_id=None):
-    """File the next report (第N報) with live figures and the staff's input. Returns the report."""
+FIRST_REPORT_ITEM = "first_report"  # the opening checklist's 本部への第1報
+
+
+def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_id=None, checklist_items=None):
+    """File the next report (第N報) with live figures and the staff's input. Returns the report.
+
+    With `checklist_items` (the configured opening checklist), a 第1報 also ticks its checklist item.
+    """
     staff = clean_staff_input(staff_input)
     with write(db):
         if event_id:
@@ -350,6 +356,11 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_
         db["reports"].insert(report)
         record_event(db, "report.filed", actor=actor, shelter_id=shelter["id"], event_id=event_id,
                      payload={"report_id": report["id"], "no": report["no"], "kind": kind, "total": report["total"]})
+        if kind == "first" and checklist_items and any(i["key"] == FIRST_REPORT_ITEM for i in checklist_items):
+            marked = db.execute("select 1 from checklist_marks where shelter_id = ? and item = ?",
+                                [shelter["id"], FIRST_REPORT_ITEM]).fetchone()
+            if not marked:
+                shelters.mark_item(db, shelter["id"], FIRST_REPORT_ITEM, items=checklist_items, actor=actor)
     return get(db, report["id"])
 
 

@@ -28,7 +28,8 @@ def shelter_reports(ref):
     filed = None
     if request.method == "POST":
         filed = reports.submit(db, shelter["id"], request.form, actor=current_user()["name"],
-                               kind=request.form.get("kind") or None, config=current_app.config)
+                               kind=request.form.get("kind") or None, config=current_app.config,
+                               checklist_items=shelters.checklist_items(current_app.config["CHECKLIST"]))
         live.notify_shelter(shelter["id"])
         return redirect(url_for("reports.shelter_reports", ref=ref, filed=filed["no"]))
     return render_template(

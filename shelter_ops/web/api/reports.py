@@ -84,7 +84,8 @@ def post_report(ref):
             flat[f"{prefix}_{key}"] = value
     flat = {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in flat.items()}
     report = reports.submit(get_db(), shelter["id"], flat, actor=api_user()["name"], kind=body.get("kind"),
-                            config=current_app.config, event_id=request.headers.get("Idempotency-Key") or None)
+                            config=current_app.config, event_id=request.headers.get("Idempotency-Key") or None,
+                            checklist_items=shelters.checklist_items(current_app.config["CHECKLIST"]))
     live.notify_shelter(shelter["id"])
     return jsonify(report), 201
 
