@@ -39,6 +39,9 @@ def create_resident_requests(db):
     db["resident_request_throttle"].create_index(["client", "at"])
 
 
+# Blanked by the closing purge (closing.other_personal_columns reads this).
+PERSONAL_COLUMNS = {"resident_requests": ["name", "room"]}
+
 CATEGORIES = {
     "food": ("食事・飲み物", "Food and drink"),
     "supplies": ("物資", "Supplies"),
