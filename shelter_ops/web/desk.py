@@ -48,7 +48,8 @@ def _summary(household):
         "status": household["status"],
         "staying": household["staying"],
         "people": len(household["persons"]) + household.get("hidden_persons", 0),
-        "names": [p.get("name") or "—" for p in household["persons"]],
+        # the desk screen faces the queue: 非公開 names stay off it even for lead/hq
+        "names": [p.get("name") or "—" for p in household["persons"] if not p.get("non_disclosure")],
     }
 
 
