@@ -126,7 +126,7 @@ def consolidate(db, from_id, to_id, *, actor, role, confirmed=False):
                            [source["id"]]).fetchall()
         persons = 0
         for (household_id,) in moved:
-            result = households.transfer(db, household_id, target["id"], actor=actor)
+            result = households.transfer(db, household_id, target["id"], actor=actor, from_shelter_id=source["id"])
             persons += sum(1 for p in result["household"]["persons"] if p["status"] != "out")
         heads = 0
         for (sex, band), n in households.headcounts(db, source["id"])["groups"].items():
