@@ -114,3 +114,18 @@ def test_the_live_camera_decoder_runs_from_local_files(page, server, app):
         return found.length ? found[0].rawValue : null;
     }""", [server + "/static/vendor/zxing_reader.wasm", png])
     assert text == "7K93HNL"
+
+
+def test_more_people_on_the_door_form_keeps_what_was_typed(page, server, db, shelter_a):
+    open_shelter(db, shelter_a)
+    page.goto(server + "/door/E1420400001111")
+    page.fill("input[name=p0_name]", "最初 の人")
+    assert page.locator("fieldset.person:visible").count() == 3
+    page.click("#more-people")
+    assert page.locator("fieldset.person:visible").count() == 5
+    assert page.input_value("input[name=p0_name]") == "最初 の人"
+    page.fill("input[name=p4_name]", "五人目")
+    page.click("button.primary")
+    page.wait_for_selector("[data-testid=number]")
+    household = households.roster(db, shelter_a["id"], statuses=("pending",), include_hidden=True)[0]
+    assert [p["name"] for p in household["persons"]] == ["最初 の人", "五人目"]

@@ -286,3 +286,23 @@ def test_the_door_poster_qr_points_at_the_door_form(app, db, shelter_a):
     assert decoded[0].text == url
     page = app.test_client().get(DOOR + "/poster").get_data(as_text=True)
     assert url in page and "<svg" in page
+
+
+def test_sending_the_door_form_twice_registers_once(app, db, shelter_a):
+    open_shelter(db, shelter_a)
+    phone = app.test_client()
+    page = phone.get(DOOR)
+    form_id = re.search(r'name="form_id" value="([0-9a-f]{32})"', page.get_data(as_text=True)).group(1)
+    data = {**DOOR_FORM, "form_id": form_id, "csrf_token": csrf_from(page)}
+    first = phone.post(DOOR, data=data)
+    second = phone.post(DOOR, data=data)
+    assert first.headers["Location"] == second.headers["Location"]
+    assert db.execute("select count(*) from households").fetchone()[0] == 1
+
+
+def test_a_refused_door_form_keeps_what_was_typed(app, db, shelter_a):
+    open_shelter(db, shelter_a)
+    response = door_post(app.test_client(), {**DOOR_FORM, "p4_name": "五人目", "p4_age": "abc"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "年齢は数字で" in page
+    assert 'value="五人目"' in page and 'value="鎌倉 花子"' in page

@@ -9,7 +9,7 @@ from ..db import get_db
 from ..domain import codes, households, shelters
 from ..domain.errors import DomainError, Forbidden, Invalid
 from . import current_user, login_required, shelter_for, shelter_tool, wants_json
-from .door import household_from_form, person_rows, qr_svg
+from .door import _request_id, household_from_form, person_rows, qr_svg
 
 bp = Blueprint("desk", __name__, url_prefix="/shelters")
 
@@ -133,7 +133,8 @@ def register(ref):
         try:
             created = households.register(db, shelter["id"], household, persons, actor=current_user()["name"],
                                           source="paper" if paper else "desk", status="checked_in",
-                                          reception_number=request.form.get("reception_number") if paper else None)
+                                          reception_number=request.form.get("reception_number") if paper else None,
+                                          request_id=_request_id(request.form))
         except DomainError as refused:
             error = refused
         else:

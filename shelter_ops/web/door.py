@@ -4,6 +4,7 @@ import json
 import math
 import threading
 import time
+import uuid
 from collections import defaultdict, deque
 
 import qrcode
@@ -19,7 +20,8 @@ from . import shelter_tool
 
 bp = Blueprint("door", __name__)
 
-PERSON_ROWS = 4  # empty person blocks on a fresh form; ?persons=N gives more
+PERSON_ROWS = 3  # person blocks shown on a fresh form; "More people" shows more (?persons=N without JS)
+SPARE_ROWS = 7  # hidden blocks the "More people" button reveals without reloading (and losing) the form
 PERSON_KEYS = ("name", "kana", "sex", "birth_date", "age", "relation", "nationality", "language",
                "injury_illness", "medication", "medical_devices", "diet", "notes", "allergens_other")
 
@@ -71,10 +73,29 @@ def household_from_form(form):
 
 
 def person_rows():
+    """How many person blocks to show: asked for, or as many as were filled in (a refused form keeps them)."""
+    filled = max([int(k[1:k.index("_")]) + 1 for k, v in request.form.items()
+                  if k[:1] == "p" and "_" in k and k[1:k.index("_")].isdigit() and v] or [0])
     try:
-        return max(1, min(households.MAX_PERSONS, int(request.args.get("persons", PERSON_ROWS))))
+        asked = int(request.args.get("persons", PERSON_ROWS))
     except ValueError:
-        return PERSON_ROWS
+        asked = PERSON_ROWS
+    return max(1, min(households.MAX_PERSONS, max(asked, filled)))
+
+
+def form_id():
+    """A fresh id for one filled form: pressing Send twice registers the household once."""
+    return uuid.uuid4().hex
+
+
+@bp.app_context_processor
+def _form_helpers():
+    return {"checkin_form_id": form_id, "checkin_spare_rows": SPARE_ROWS}
+
+
+def _request_id(form):
+    value = form.get("form_id", "")
+    return f"form:{value}" if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 # --- who may register how often ---
@@ -168,7 +189,7 @@ def form(ref):
         try:
             limiter.check(_client(), current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"])
             created = households.register(db, shelter["id"], household, persons, actor="door", source="door",
-                                          status="pending")
+                                          status="pending", request_id=_request_id(request.form))
         except TooMany:
             raise
         except DomainError as refused:

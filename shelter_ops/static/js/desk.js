@@ -100,6 +100,18 @@
     });
   }
 
+  // The household form: "More people" reveals hidden person blocks instead of reloading the page.
+  var more = document.getElementById("more-people");
+  if (more) {
+    more.addEventListener("click", function (e) {
+      var hidden = document.querySelectorAll("fieldset.person[hidden]");
+      if (!hidden.length) return;  // all shown: the link reloads with more
+      e.preventDefault();
+      for (var i = 0; i < Math.min(2, hidden.length); i++) hidden[i].hidden = false;
+      hidden[0].querySelector("input").focus();
+    });
+  }
+
   // Count-only mode: one tap, one person, no reload.
   var grid = document.getElementById("count-grid");
   if (grid) {
