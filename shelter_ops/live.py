@@ -1,11 +1,12 @@
 """Live updates over Socket.IO: every emit in the app goes through the notify functions here.
 
 Rooms: `shelter:<id>` (that shelter's staff and HQ), `hq` (HQ only), `public` (anyone). A notify
-only marks the shelter dirty; a background task flushes the dirty shelters every FLUSH_SECONDS
+only marks the shelter dirty; a background task flushes the dirty shelters at most every FLUSH_SECONDS
 with its own database connection, so a burst of check-ins costs each request a set insert and
 reaches every screen as a few updates per second carrying the latest state.
 """
 import threading
+import time
 
 from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room
@@ -15,13 +16,17 @@ from .domain import capacity
 
 socketio = SocketIO()
 
-FLUSH_SECONDS = 0.3
-IDLE_FLUSHES = 100  # the flusher stops after ~30 s without changes; the next notify starts it again
+FLUSH_SECONDS = 0.3  # at most one update per shelter this often (the latest state wins)
+IDLE_SECONDS = 30  # the flusher stops after this long without changes; the next notify starts it again
 EXTENSION = "shelter_ops_live"
 
 
 class Hub:
-    """The dirty shelters of one app and the task that flushes them."""
+    """The dirty shelters of one app and the task that flushes them.
+
+    A change after a quiet spell goes out at once (leading edge); changes during the following
+    FLUSH_SECONDS are collected and go out together at its end, as the latest state.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -30,6 +35,8 @@ class Hub:
         self.everything = False
         self.running = False
         self.flushes = 0
+        self.last_flush = 0.0
+        self.wake = socketio.server.eio.create_event()  # a gevent event in gevent mode
 
     def mark(self, shelter_id=None):
         with self.lock:
@@ -37,13 +44,14 @@ class Hub:
                 self.everything = True
             else:
                 self.dirty.add(shelter_id)
+            self.wake.set()
             if self.running:
                 return
             self.running = True
         socketio.start_background_task(self.run)
 
     def take(self):
-        """The shelters to send now, or None when the task should stop."""
+        """The shelters to send now, and whether to send every shelter."""
         with self.lock:
             ids, everything = self.dirty, self.everything
             self.dirty, self.everything = set(), False
@@ -51,19 +59,22 @@ class Hub:
 
     def run(self):
         db = connect(self.app.config["DB"])
-        idle = 0
         try:
             while True:
-                socketio.sleep(FLUSH_SECONDS)
-                ids, everything = self.take()
-                if not ids and not everything:
-                    idle += 1
+                if not self.wake.wait(timeout=IDLE_SECONDS):
                     with self.lock:
-                        if idle >= IDLE_FLUSHES and not self.dirty and not self.everything:
+                        if not self.dirty and not self.everything:
                             self.running = False
                             return
                     continue
-                idle = 0
+                wait = self.last_flush + FLUSH_SECONDS - time.monotonic()
+                if wait > 0:
+                    socketio.sleep(wait)
+                self.wake.clear()  # before take(): a change from now on wakes the next round
+                ids, everything = self.take()
+                if not ids and not everything:
+                    continue
+                self.last_flush = time.monotonic()
                 try:
                     self.flush(db, ids, everything)
                 except Exception:  # a failed flush must not stop live updates for good
