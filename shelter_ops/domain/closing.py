@@ -7,6 +7,7 @@ closing). A purge before the export is refused.
 import csv
 import io
 import json
+import re
 import zipfile
 from datetime import date, datetime, timedelta, timezone
 
@@ -231,18 +232,25 @@ def export(db, shelter_id, *, actor, role, reason, render_pdf=None):
     if not reason:
         raise Invalid("引き渡しの理由を入力してください（例: 閉鎖に伴う本部への引き渡し）。",
                       "Give the reason for the export (e.g. handover to HQ on closing).")
-    with write(db):
-        shelter = shelters.get(db, shelter_id)
+    def check(shelter):
         if shelter["state"] != "closed":
             raise Conflict("引き渡しは閉鎖した避難所だけです。先に閉鎖してください。",
                            "Only a closed shelter is handed over. Close it first.")
         if not reports.has_final(db, shelter["id"]):
             raise Conflict("先に最終報告を本部に送ってください。", "Send the final report to HQ first.")
-        roster = handover_roster(db, shelter["id"])
-        hidden = _personal_values(db, shelter["id"], only_hidden=True)
-        files = {"roster.csv": roster_csv(roster), "events.csv": events_csv(db, shelter["id"], hidden)}
-        if render_pdf is not None:
-            files["roster.pdf"] = render_pdf(shelter, roster_zones(db, shelter, roster))
+
+    # built outside the write lock (the PDF takes a second for a large roster); a closed shelter's roster
+    # does not change meanwhile, and the state is checked again when the export is recorded
+    shelter = shelters.get(db, shelter_id)
+    check(shelter)
+    roster = handover_roster(db, shelter["id"])
+    hidden = _personal_values(db, shelter["id"], only_hidden=True)
+    files = {"roster.csv": roster_csv(roster), "events.csv": events_csv(db, shelter["id"], hidden)}
+    if render_pdf is not None:
+        files["roster.pdf"] = render_pdf(shelter, roster_zones(db, shelter, roster))
+    with write(db):
+        shelter = shelters.get(db, shelter_id)
+        check(shelter)
         stamp = now()
         event_id = record_event(db, "handover.exported", actor=actor, shelter_id=shelter["id"], payload={
             "reason": reason, "files": sorted(files),
@@ -384,13 +392,25 @@ def _scrub_tables(db, shelter_id, values):
             targets.append((table, texts, "1 = 1", []))
         elif "shelter_id" in columns:
             targets.append((table, [c for c in texts if c != "shelter_id"], "shelter_id = ?", [shelter_id]))
+    if not values:
+        return 0
+    # one pass over each cell with every value at once, longest first (a name inside an address goes with it)
+    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
     changed = 0
     for table, columns, where, args in targets:
-        for column in columns:
-            for value in values:
-                cur = db.execute(f"update [{table}] set [{column}] = replace([{column}], ?, ?) "
-                                 f"where {where} and instr([{column}], ?) > 0", [value, REMOVED, *args, value])
-                changed += cur.rowcount
+        if not columns:
+            continue
+        selected = ", ".join(f"[{c}]" for c in columns)
+        rows = db.execute(f"select rowid, {selected} from [{table}] where {where}", args).fetchall()
+        for rowid, *cells in rows:
+            updates = {}
+            for column, cell in zip(columns, cells):
+                if isinstance(cell, str) and pattern.search(cell):
+                    updates[column] = pattern.sub(REMOVED, cell)
+            if updates:
+                db.execute(f"update [{table}] set {', '.join(f'[{c}] = ?' for c in updates)} where rowid = ?",
+                           [*updates.values(), rowid])
+                changed += len(updates)
     return changed
 
 
