@@ -78,8 +78,7 @@ def status(db, shelter_id):
     present = shelters.present_count(db, shelter["id"])
     exported = _exported_since_closing(shelter, info)
     info.update({"state": shelter["state"], "present": present, "final_report": reports.has_final(db, shelter["id"]),
-                 "exported": exported, "purged": bool(info["purged_at"] and exported
-                                                       and info["purged_at"] >= info["exported_at"])})
+                 "exported": exported, "purged": exported and _after(info["purged_at"], info["exported_at"])})
     if shelter["state"] in ("standby", "opening"):
         info["next"] = "done" if info["purged"] or not info["exported_at"] else "purge"
     elif present:
@@ -97,8 +96,13 @@ def status(db, shelter_id):
     return info
 
 
+def _after(later, earlier):
+    """later >= earlier for two ISO times (compared as times, whatever their offsets)."""
+    return bool(later and earlier and _parse(later) >= _parse(earlier))
+
+
 def _exported_since_closing(shelter, info):
-    return bool(info.get("exported_at") and shelter["closed_at"] and info["exported_at"] >= shelter["closed_at"])
+    return _after(info.get("exported_at"), shelter["closed_at"])
 
 
 # --- consolidation (統合) ---
