@@ -174,9 +174,11 @@ def _last_count_events(db, shelter_ids):
     where = " or ".join("kind like ?" for _ in COUNT_EVENT_PATTERNS)
     out = {}
     for shelter_id in shelter_ids:
-        row = db.execute(f"select max(at) from events where shelter_id = ? and ({where})",
+        # newest first along the (shelter_id, at) index, stopping at the first match: a long
+        # event log costs nothing here
+        row = db.execute(f"select at from events where shelter_id = ? and ({where}) order by at desc limit 1",
                          [shelter_id, *COUNT_EVENT_PATTERNS]).fetchone()
-        out[shelter_id] = row[0]
+        out[shelter_id] = row[0] if row else None
     return out
 
 
