@@ -114,7 +114,7 @@ def trigger_for(server, info):
     return trigger, how
 
 
-def fire_burst(trigger, rate, seconds, threads=8):
+def fire_burst(trigger, rate, seconds, threads=32):
     """Send rate×seconds triggers paced at `rate`/s from a few threads (bounded)."""
     total = int(rate * seconds)
     start = time.perf_counter()
@@ -208,12 +208,14 @@ def measure_app(sizes, fires, runs, smoke, baseline):
                         fmt(ratio, '', 2), f"p99 ≤ {limits[size] * 1000:.0f} ms, ratio ≥ 0.8", verdict(ok),
                         f"trigger: {how}; ratio = bare p99 ÷ app p99; {missed} missed"))
     if burst_result:
-        worst, counts, lasts, sent_for, rate, seconds = burst_result
-        ok = worst <= MAX_UPDATES_PER_SECOND and min(counts) >= 1
+        worst_rate, worst_window, counts, lasts, sent_for, rate, seconds = burst_result
+        ok = worst_rate <= MAX_UPDATES_PER_SECOND and min(counts) >= 1
+        achieved = rate * seconds / sent_for if sent_for else 0
         rows.append(Row(f"burst of {rate} check-ins/s for {seconds} s, {sizes[-1]:,} clients",
-                        f"≤ {worst} updates/s at any client; {min(counts)}–{max(counts)} updates each",
+                        f"≤ {worst_rate:.1f} updates/s at any client; {min(counts)}–{max(counts)} updates each",
                         "—", "—", f"≤ {MAX_UPDATES_PER_SECOND} updates/s per client", verdict(ok),
-                        f"trigger: {how}; sent in {sent_for:.1f} s"))
+                        f"trigger: {how}; the server took the {rate * seconds} check-ins at {achieved:.0f}/s "
+                        f"({sent_for:.1f} s); most in any 1 s at a client (client-side bunching): {worst_window}"))
     if loaded_rss:
         mb = loaded_rss / 2**20
         rows.append(Row(f"server RSS with {sizes[-1]:,} websocket clients", f"{mb:,.0f} MB",

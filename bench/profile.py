@@ -1,0 +1,114 @@
+"""Where the time goes: sample the real server with py-spy while a benchmark's load runs, and print
+the functions with the largest share of samples (inclusive), for docs/PERFORMANCE.md.
+
+python -m bench.profile checkins|status|health [--seconds 8] [--mode threading|gevent]
+python -m bench.profile import   (cProfile of the importer in-process)
+"""
+import argparse
+import collections
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import uuid
+from pathlib import Path
+
+from . import bench_api
+from .harness import load, running_server
+
+
+def summarize(raw_path, top=25):
+    """py-spy's raw (collapsed) stacks → [(share of samples, function)] inclusive, and the total."""
+    inclusive, total = collections.Counter(), 0
+    for line in Path(raw_path).read_text(errors="replace").splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        seen = set()
+        for frame in stack.split(";"):
+            name = frame.split(" (")[0] + " (" + frame.split(" (")[1].split(":")[0].split("/")[-1] + ")" \
+                if " (" in frame else frame
+            if name not in seen:
+                seen.add(name)
+                inclusive[name] += n
+    return [(count / total, name) for name, count in inclusive.most_common(top)], total
+
+
+def profile_server(kind, seconds, mode):
+    pyspy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+    if not Path(pyspy).exists():
+        sys.exit("py-spy is not installed: pip install py-spy")
+    with running_server(async_mode=mode, shelters=100 if kind == "status" else 1) as (server, info):
+        ref = info["shelters"][0]["kyotsu_id"]
+        if kind == "checkins":
+            path = bench_api.checkins_path(server).replace("{ref}", ref)
+
+            def make(i):
+                return "POST", path, bench_api.household(i), {"Idempotency-Key": str(uuid.uuid4())}
+            clients = 16
+        elif kind == "status":
+            def make(i):
+                return "GET", "/public/status.json", None, {}
+            clients = 32
+        else:
+            def make(i):
+                return "GET", "/health", None, {}
+            clients = 16
+        out = Path(tempfile.mkdtemp(prefix="shelter-prof-")) / f"{kind}.txt"
+        spy = subprocess.Popen([pyspy, "record", "--format", "raw", "-o", str(out), "-r", "200",
+                                "-d", str(seconds), "-p", str(server.pid), "--nonblocking"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        result = {}
+        runner = threading.Thread(target=lambda: result.update(load(
+            server.url, make, clients=clients, total=10**6, max_seconds=seconds, token=info["token"])))
+        runner.start()
+        runner.join(seconds + 60)
+        spy.wait(seconds + 60)
+        if spy.returncode:
+            sys.exit(f"py-spy failed: {spy.stderr.read().decode()[:500]}")
+    shares, total = summarize(out)
+    print(f"{kind} ({mode}): {result.get('rate', 0):.0f} req/s under py-spy, {total} samples")
+    for share, name in shares:
+        print(f"{share * 100:5.1f}%  {name}")
+
+
+def profile_import(rows=3000):
+    import cProfile
+    import pstats
+
+    from shelter_ops.db import connect, migrate
+    from shelter_ops.importers import import_file
+
+    from .bench_importer import gsi_csv
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gsi.csv"
+        path.write_bytes(gsi_csv(rows))
+        db = connect(str(Path(tmp) / "p.sqlite"))
+        migrate(db)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        import_file(db, path, actor="bench", progress=False)
+        profiler.disable()
+        db.close()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(25)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["checkins", "status", "health", "import"])
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--mode", default="threading", choices=["threading", "gevent"])
+    args = parser.parse_args(argv)
+    if args.kind == "import":
+        profile_import()
+    else:
+        profile_server(args.kind, args.seconds, args.mode)
+
+
+if __name__ == "__main__":
+    main()
