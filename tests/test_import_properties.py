@@ -5,7 +5,8 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from import_helpers import DA_HEADER, SHELTER_HEADER, SITE_HEADER, count, csv_bytes, fresh_db, shelter
+from import_helpers import (DA_HEADER, HAZARD_COLUMNS, SHELTER_HEADER, SITE_HEADER, count, csv_bytes, fresh_db,
+                            shelter, site)
 
 from shelter_ops.importers import ImportReport, import_data
 
@@ -108,3 +109,19 @@ def test_csv_written_by_the_csv_module_reads_back_field_for_field():
     db = fresh_db()
     assert import_data(db, data, "f.csv", actor="hq").ok
     assert db.execute("select notes from shelters").fetchone()[0] == 'a,b "c"\nd'
+
+
+@SETTINGS
+@given(st.lists(st.tuples(st.integers(1, 99999), st.sets(st.sampled_from(HAZARD_COLUMNS))), min_size=1, max_size=15,
+                unique_by=lambda t: t[0]))
+def test_generated_emergency_sites_keep_exactly_their_hazards(generated):
+    from shelter_ops.domain.shelters import HAZARDS, sites
+
+    db = fresh_db()
+    rows = [site(n, hazards=tuple(flags)) for n, flags in generated]
+    report = import_data(db, csv_bytes(SITE_HEADER, rows), "sites.csv", actor="hq")
+    assert report.ok and report.added == len(rows), report.text()
+    stored = {s["kyotsu_id"]: s["hazards"] for s in sites(db)}
+    key_of = {ja: key for key, (ja, _en) in HAZARDS.items()}
+    for row, (_n, flags) in zip(rows, generated):
+        assert set(stored[row["共通ID"]]) == {key_of[f] for f in flags}

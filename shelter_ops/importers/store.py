@@ -6,6 +6,7 @@ from ..db import new_id, now, record_event, write
 BATCH = 500
 BATCH_CHARS = 1_000_000  # long remarks: keep a batch's memory small whatever the rows hold
 LONG_TEXT = ("name", "address", "notes", "accepts", "capacity_raw", "neighbourhoods")
+_payload = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # json.dumps builds an encoder per call
 TABLES = {"shelters": ("shelters", "shelter.imported"), "sites": ("emergency_sites", "site.imported")}
 
 
@@ -65,7 +66,7 @@ def _store_batch(db, table, event_kind, fmt, batch, report, *, actor, stamp):
         else:
             payload["site_id"] = row_id
         events.append([new_id(), stamp, actor or "system", shelter_id, event_kind,
-                       json.dumps(payload, ensure_ascii=False, sort_keys=True)])
+                       _payload(payload)])
     if inserts:
         extra = {"shelters": ["state", "hidden"]}.get(table, [])
         extra_values = {"shelters": ["standby", 0]}.get(table, [])
