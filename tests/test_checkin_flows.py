@@ -306,3 +306,13 @@ def test_a_refused_door_form_keeps_what_was_typed(app, db, shelter_a):
     page = response.get_data(as_text=True)
     assert response.status_code == 400 and "年齢は数字で" in page
     assert 'value="五人目"' in page and 'value="鎌倉 花子"' in page
+
+
+def test_a_form_refused_for_a_typo_does_not_use_up_the_rate_limit(app, db, shelter_a):
+    app.config["DOOR_REGISTRATIONS_PER_10_MIN"] = 2
+    open_shelter(db, shelter_a)
+    phone = app.test_client()
+    where = {"REMOTE_ADDR": "10.0.0.11"}
+    typos = [door_post(phone, {**DOOR_FORM, "p0_age": "abc"}, environ_base=where).status_code for _ in range(5)]
+    assert typos == [400] * 5
+    assert [door_post(phone, DOOR_FORM, environ_base=where).status_code for _ in range(3)] == [302, 302, 429]

@@ -101,13 +101,22 @@ def _request_id(form):
 # --- who may register how often ---
 
 class RateLimit:
-    """At most `limit` registrations per client address in a sliding window (in this process)."""
+    """At most `limit` registrations per client address in a sliding window (in this process).
+    Only registrations that went through count: a form refused for a typo does not."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.hits = defaultdict(deque)
 
     def check(self, client, limit, window=600):
+        """:raise TooMany: when `client` already made `limit` registrations in the window."""
+        self._count(client, limit, window, record=False)
+
+    def hit(self, client, limit, window=600):
+        """Count one registration of `client`."""
+        self._count(client, limit + 1, window, record=True)
+
+    def _count(self, client, limit, window, record):
         now = time.monotonic()
         with self.lock:
             hits = self.hits[client]
@@ -118,7 +127,8 @@ class RateLimit:
                 raise TooMany(f"登録が続いたため、少し待ってください（約{wait}分）。困ったときは受付で声をかけてください。",
                               f"Too many registrations from this device. Wait about {wait} min, "
                               "or ask at the desk.")
-            hits.append(now)
+            if record:
+                hits.append(now)
             if len(self.hits) > 10000:  # forget idle clients
                 for key in [k for k, v in self.hits.items() if not v]:
                     del self.hits[key]
@@ -187,9 +197,11 @@ def form(ref):
     if request.method == "POST":
         household, persons = household_from_form(request.form)
         try:
-            limiter.check(_client(), current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"])
+            limit = current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"]
+            limiter.check(_client(), limit)
             created = households.register(db, shelter["id"], household, persons, actor="door", source="door",
                                           status="pending", request_id=_request_id(request.form))
+            limiter.hit(_client(), limit)
         except TooMany:
             raise
         except DomainError as refused:
@@ -242,7 +254,8 @@ def prereg_page():
     if request.method == "POST" and key:
         household, persons = household_from_form(request.form)
         try:
-            limiter.check(_client(), current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"] * 3)
+            limit = current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"] * 3
+            limiter.check("prereg:" + _client(), limit)
             if not persons:
                 raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
             cleaned = households.clean_household(household)
@@ -252,6 +265,7 @@ def prereg_page():
                     person[field] = json.loads(person[field])
                 person.pop("age_band", None)
             sealed = prereg.seal(key, cleaned, cleaned_persons)
+            limiter.hit("prereg:" + _client(), limit)
         except TooMany:
             raise
         except DomainError as refused:
