@@ -18,7 +18,7 @@ from . import bench_api
 from .harness import load, running_server
 
 
-def summarize(raw_path, top=25):
+def summarize(raw_path, top=60):
     """py-spy's raw (collapsed) stacks → [(share of samples, function)] inclusive, and the total."""
     inclusive, total = collections.Counter(), 0
     for line in Path(raw_path).read_text(errors="replace").splitlines():
