@@ -167,3 +167,11 @@ def test_zones_can_be_added_and_edited_on_the_tablet(db, shelter_a, signed_in):
     assert [z for z in shelters.zones(db, shelter_a["id"]) if z["id"] == zone["id"]][0]["usable_m2"] == 56.0
     response = staff.post("/shelters/E1420400001111/zones", {"name": "廊下", "usable_m2": "-3"})
     assert response.status_code == 400 and "0以上" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("body", [{"name": ["体育館"]}, {"name": "体育館", "usable_m2": "lots"}, ["体育館"]])
+def test_a_wrongly_typed_api_body_is_refused_with_the_field_named(shelter_a, api, body):
+    response = api("hq").post("/api/v1/shelters/E1420400001111/zones", json=body)
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert "入力の形式が正しくありません" in error["message_ja"] and "expected form" in error["message_en"]
