@@ -145,12 +145,23 @@ def _import(db, source, filename, *, actor, progress):
                 bar.set_description("import")
                 if kept is None:
                     kept = _Plan.quiet(plan).records(bar)  # pass 2: problems were all reported in pass 1
+                else:
+                    kept = _advancing(kept, bar, source.size)
                 store(db, plan.fmt, kept, report, actor=actor)
         finally:
             bar.close()
     except Unreadable as error:
         report.errors.append(ImportProblem(error.line, error.column, error.value, error.ja, error.en))
     return report
+
+
+def _advancing(records, bar, size):
+    """The kept records, moving the progress bar across the file's size as they are written."""
+    step = max(1, len(records) // 100)
+    for index, record in enumerate(records):
+        if index % step == 0:
+            bar.update(size * step // len(records))
+        yield record
 
 
 class _NoBar:
@@ -166,7 +177,7 @@ def _bar(show, total):
         return _NoBar()
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="B", unit_scale=True, desc="check", leave=False)
+    return tqdm(total=total, unit="B", unit_scale=True, desc="check", leave=False, disable=None)  # off when not a terminal
 
 
 class _Plan:
