@@ -176,15 +176,16 @@ def measure_app(sizes, fires, runs, smoke, baseline):
                         if await swarm.wait_all_after(marks, 5.0) == size:
                             raise Skip("no `occupancy` event reached a connected client after "
                                        f"{how} (live-occupancy issue 4)")
-                        await asyncio.sleep(1.0)
-                        got = await delivery(swarm, trigger, fires=fires, gap=1.0)
+                        await asyncio.sleep(0.4 if smoke else 1.0)
+                        got = await delivery(swarm, trigger, fires=fires, gap=0.4 if smoke else 1.0)
                         extra = {}
                         if size == sizes[-1] and r == 0:
                             extra["rss"] = process.memory_info().rss
                             seconds = 1 if smoke else 3
                             rate = 20 if smoke else 200
                             extra["burst"] = await burst(
-                                swarm, lambda: fire_burst(trigger, rate, seconds), seconds) + (rate, seconds)
+                                swarm, lambda: fire_burst(trigger, rate, seconds), seconds,
+                                settle=0.8 if smoke else 2.0) + (rate, seconds)
                         return got, extra
                     finally:
                         await swarm.disconnect()
