@@ -1,5 +1,6 @@
 """Importing the open-data formats: GSI shelters and sites (CSV, GeoJSON), the Digital Agency list."""
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -176,6 +177,8 @@ def test_a_prefecture_file_of_3000_rows_imports_completely(db):
     assert count(db, "shelters") == 3000
     assert count(db, "events", "kind = 'shelter.imported'") == 3000
     assert shelters.get(db, "E1410000001111")["municipality_code"] == "141003"  # Yokohama
+    ids = [r[0] for r in db.execute("select id from shelters union all select id from events")]
+    assert len(set(ids)) == len(ids) and all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
 
 
 def test_progress_bar_on_a_large_file_does_not_change_the_result(db, tmp_path, capsys):

