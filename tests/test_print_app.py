@@ -51,8 +51,9 @@ def is_pdf(response):
 def test_every_shelter_screen_links_to_printing(signed_in, open_shelter):
     page = signed_in("staff", open_shelter).get("/shelters/E1420400003111").get_data(as_text=True)
     assert "/shelters/E1420400003111/print" in page
-    printing = signed_in("staff", open_shelter).get("/shelters/E1420400003111/print").get_data(as_text=True)
+    printing = signed_in("lead", open_shelter).get("/shelters/E1420400003111/print").get_data(as_text=True)
     assert "ポスターを印刷" in printing and "カードを印刷" in printing
+    assert "/shelters/E1420400003111/desk/roster" in printing  # back from paper: ticked check-outs
 
 
 def test_door_poster_qr_opens_the_self_registration_page(signed_in, open_shelter):
@@ -72,7 +73,7 @@ def test_floor_map_shows_the_zones_with_capacity_from_floor_area(signed_in, resi
 
 
 def test_cards_reserve_a_block_of_numbers_and_print_each_in_its_qr(signed_in, db, open_shelter):
-    session = signed_in("staff", open_shelter)
+    session = signed_in("lead", open_shelter)
     page = session.get("/shelters/E1420400003111/print")
     pdf = is_pdf(session.post("/shelters/E1420400003111/print/cards.pdf", {"count": "3"}, page=page))
     reserved = [r[0] for r in db.execute("select number from reserved_numbers where shelter_id = ? order by rowid",
@@ -85,9 +86,17 @@ def test_cards_reserve_a_block_of_numbers_and_print_each_in_its_qr(signed_in, db
 
 
 def test_cards_refuse_a_count_out_of_range(signed_in, open_shelter):
-    session = signed_in("staff", open_shelter)
+    session = signed_in("lead", open_shelter)
     response = session.post("/shelters/E1420400003111/print/cards.pdf", {"count": "0"})
     assert response.status_code == 400
+
+
+def test_only_a_lead_or_hq_issues_card_numbers(signed_in, db, open_shelter):
+    session = signed_in("staff", open_shelter)
+    assert "カードを印刷" not in session.get("/shelters/E1420400003111/print").get_data(as_text=True)
+    assert session.post("/shelters/E1420400003111/print/cards.pdf", {"count": "2"}).status_code == 403
+    assert db.execute("select count(*) from reserved_numbers").fetchone()[0] == 0
+    assert is_pdf(signed_in("hq").post("/shelters/E1420400003111/print/cards.pdf", {"count": "1"}))
 
 
 def test_staff_roster_never_shows_non_disclosed_persons_or_health_details(signed_in, db, residents):

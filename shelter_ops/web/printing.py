@@ -5,12 +5,13 @@ from offline_print import cards, floor, forms, map as paper_map, poster, roster
 
 from ..db import get_db
 from ..domain import paper, shelters
-from ..domain.errors import Invalid
+from ..domain.errors import Forbidden, Invalid
 from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("printing", __name__)
 
 MAX_CARDS = 500  # per run from a tablet; the CLI takes up to what codes.reserve_block allows
+CARD_ROLES = ("lead", "hq")  # who issues reception numbers for paper cards (as at the desk)
 
 
 def _pdf(data, filename):
@@ -37,7 +38,8 @@ def index(ref):
     """The shelter's printable documents, with their options."""
     shelter = shelter_for(ref)
     return render_template("printing/shelter.html", shelter=shelter, ref=shelters.ref(shelter),
-                           sensitive=current_user()["role"] in ("lead", "hq"), max_cards=MAX_CARDS)
+                           sensitive=current_user()["role"] in ("lead", "hq"), max_cards=MAX_CARDS,
+                           can_print_cards=current_user()["role"] in CARD_ROLES)
 
 
 @bp.route("/shelters/<ref>/print/poster.pdf")
@@ -63,8 +65,11 @@ def floor_pdf(ref):
 @bp.route("/shelters/<ref>/print/cards.pdf", methods=["POST"])
 @login_required
 def cards_pdf(ref):
-    """Pre-numbered household cards: reserves a block of reception numbers, so it is a POST."""
+    """Pre-numbered household cards: reserves a block of reception numbers, so it is a POST.
+    Like the desk's reservation, only a lead or HQ issues card numbers."""
     shelter = shelter_for(ref)
+    if current_user()["role"] not in CARD_ROLES:
+        raise Forbidden("紙カードの番号は責任者か本部が発行します。", "Only a lead or HQ reserves card numbers.")
     try:
         n = int(request.form.get("count") or 0)
     except ValueError:
