@@ -53,12 +53,33 @@ def _text_box(c, x, y, w, h, ja, en, text=""):
     c.text(x + 1.2 * mm, y - 3.4 * mm, ja, 8)
     c.text(x + 1.2 * mm + c.width_of(ja, 8) + 2 * mm, y - 3.4 * mm, en, 6, color=GREY)
     if text:
-        paragraph(c, _escape(text), x + 2 * mm, y - 6 * mm, w - 4 * mm, 8)
+        _fitted_paragraph(c, str(text), x + 2 * mm, y - 6 * mm, w - 4 * mm, h - 7 * mm)
     else:
         for ly in range(1, int((h - 6 * mm) // (6 * mm)) + 1):
             rule(c, x + 2 * mm, y - 5 * mm - ly * 6 * mm, x + w - 2 * mm, y - 5 * mm - ly * 6 * mm, width=0.3,
                  color=LIGHT)
     return y - h - 2 * mm
+
+
+def _fitted_paragraph(c, text, x, y_top, width, height):
+    """Wrapped text in a box: smaller type when long; when even 5 pt overflows, the tail is cut and marked."""
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    def make(body, size):
+        style = ParagraphStyle("f", fontName=c.font.name, fontSize=size, leading=size * 1.3, wordWrap="CJK")
+        para = Paragraph(_escape(body), style)
+        return para, para.wrap(width, 100000)[1]
+
+    for size in (8, 7, 6, 5):
+        para, used = make(text, size)
+        if used <= height:
+            break
+    lines = text.split("\n")
+    while used > height and len(lines) > 1:
+        lines = lines[:-1]
+        para, used = make("\n".join(lines) + "\n…（続きは画面の記録 see the screen for the rest）", 5)
+    para.drawOn(c, x, y_top - min(used, height))
 
 
 def _escape(text):
@@ -156,8 +177,9 @@ def status_report(*, shelter, report_no=None, data=None, printed_at=None, font_p
 PRIORITIES = {"urgent": ("至急", "Urgent"), "high": ("高", "High"), "normal": ("通常", "Normal")}
 
 
-def supply_request(*, shelter, requests=(), blank_rows=12, printed_at=None, font_path=None):
-    """物資要請書: item, quantity, unit, priority, wanted by, received — open requests pre-filled, then blank rows."""
+def supply_request(*, shelter, requests=(), blank_rows=None, printed_at=None, font_path=None):
+    """物資要請書: item, quantity, unit, priority, wanted by, received — open requests pre-filled, then blank
+    rows (default: as many as fill the page, at least 5)."""
     c = Canvas("A4", False, font_path=font_path, title=f"物資要請書 {shelter.get('name', '')}")
     W, H = c.width, c.height
     y = _header(c, "物資要請書", "Supply request to HQ", shelter, printed_at, extra=f"依頼日 Date：{stamp(printed_at)[:10]}")
@@ -182,6 +204,9 @@ def supply_request(*, shelter, requests=(), blank_rows=12, printed_at=None, font
         return y - row_h
 
     y = head(y)
+    if blank_rows is None:
+        fit = int((y - 30 * mm) // row_h) - len(requests)
+        blank_rows = max(5, fit if fit > 0 else 5)
     rows = list(requests) + [None] * blank_rows
     for request in rows:
         if y - row_h < 16 * mm:
@@ -249,12 +274,15 @@ def daily_log(*, shelter, day="", headcounts=None, entries=None, supplies=(), ar
         _cell(c, L + i * cw, y, cw, 11 * mm, ja, en, value)
     y -= 14 * mm
     entries = entries or {}
-    heights = {"status": 46 * mm, "decision": 30 * mm, "complaint": 30 * mm, "handover": 30 * mm}
+    room = y - 16 * mm - 5 * 2 * mm  # the boxes share the rest of the page
+    shares = {"status": 0.3, "decision": 0.18, "complaint": 0.18, "supplies": 0.14, "handover": 0.2}
+    heights = {key: room * share for key, share in shares.items()}
     for key, ja, en in LOG_SECTIONS:
         if key == "handover":
             moves = "　".join(f"{'受入' if m['direction'] == 'in' else '配布'} {m['item']} {_qty(m['quantity'])}{m['unit']}"
                              for m in supplies)
-            y = _text_box(c, L, y, R - L, 24 * mm, "物資の受入・配布", "Supplies received and handed out", moves)
+            y = _text_box(c, L, y, R - L, heights["supplies"], "物資の受入・配布", "Supplies received and handed out",
+                          moves)
         text = "\n".join(entries.get(key, []))
         if key == "status":
             text = "\n".join(entries.get("status", []) + entries.get("incident", []))

@@ -230,3 +230,11 @@ def test_a_japanese_truetype_font_is_found_and_embedded_on_this_machine():
     font = fonts.load("")
     assert font.embedded, "install fonts-ipaexfont-gothic (Debian) or BIZ UDPGothic"
     assert japanese_font_embedded(poster.render(name="第一小学校", url="http://x.example/door/E1"))
+
+
+def test_a_long_day_still_fits_the_log_page_and_says_the_rest_is_on_screen():
+    many = [f"決定事項その{i}：配布の順番と場所を決めた。" * 3 for i in range(80)]
+    pdf = forms.daily_log(shelter={"name": "第三小学校"}, day="2026-11-22", entries={"decision": many})
+    assert pdf_pages(pdf) == 1
+    text = pdf_text(pdf)
+    assert "決定事項その0" in text and "続きは画面の記録" in text
