@@ -207,3 +207,14 @@ def test_print_command_writes_a_pdf(app, residents, tmp_path, args, kind):
 def test_print_command_names_an_unknown_shelter(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["print", "poster", "E9999999999999", "-o", str(tmp_path / "x.pdf")])
     assert result.exit_code != 0 and "E9999999999999" in result.output
+
+
+def test_font_path_setting_pointing_nowhere_falls_back_with_a_notice(app, signed_in, open_shelter, monkeypatch):
+    from offline_print import fonts
+
+    monkeypatch.setattr(fonts, "SEARCH_PATHS", [])
+    monkeypatch.setattr(fonts, "_cache", {})
+    app.config["FONT_PATH"] = "/nowhere/BIZUDPGothic-Regular.ttf"
+    pdf = is_pdf(signed_in("staff", open_shelter).get("/shelters/E1420400003111/print/poster.pdf"))
+    assert not japanese_font_embedded(pdf)
+    assert "Japanese font not embedded" in pdf_text(pdf)
