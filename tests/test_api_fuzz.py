@@ -64,18 +64,13 @@ def refusal_has_both_languages(response):
 # owners. Their 5xx is tolerated (and listed by the last test as a warning) until fixed; every
 # other operation must pass. Remove an entry when its operation is fixed.
 KNOWN_5XX = {
-    "POST /shelters/{ref}/checkins": "persons items / sex / care_codes of the wrong JSON type → 500 (issue 3)",
-    "POST /shelters/{ref}/headcounts": "sex as a list → TypeError unhashable (issue 3)",
-    "POST /shelters/{ref}/zones": "name as a list → AttributeError in shelters._zone_fields (foundation)",
-    "POST /shelters/{ref}/resident-requests/{request_id}/handled": "a JSON string body → AttributeError",
-    "POST /shelters/{ref}/log": "period as a list → TypeError unhashable",
-    "POST /shelters/{ref}/reports": "lifelines as a string / fields as lists → 500",
-}
+    # "POST /shelters/{ref}/example": "what still fails, and whose it is",
+}  # emptied at 14:20 on Nov 22: the six found earlier (wrongly typed JSON → 500) were fixed
 SEEN_KNOWN = set()
 
 
 @schema.parametrize()
-@settings(max_examples=8, deadline=None, derandomize=True,
+@settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 def test_the_api_never_fails_with_5xx_and_explains_every_refusal(case):
     # every other case addresses a real open shelter, so bodies get validated past the 404
