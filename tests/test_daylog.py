@@ -172,3 +172,15 @@ def test_day_view_counts_arrivals_departures_and_residents_requests(db, shelter_
     assert view["resident_requests"] == {"received": 2, "handled": 1}
     yesterday = (datetime.fromisoformat(daylog.today()) - timedelta(days=1)).date().isoformat()
     assert daylog.day_view(db, shelter_a["id"], yesterday)["movements"]["arrived"] == 0
+
+
+def test_optional_fields_may_be_sent_as_null_over_the_api(db, shelter_a, api):
+    staff = api("staff", shelter_a)
+    response = staff.post(f"/api/v1/shelters/{REF_A}/log", json={"kind": "decision", "text": "消灯21時",
+                                                                 "period": None, "count": None, "day": None})
+    assert response.status_code == 201, response.get_json()
+    response = staff.post(f"/api/v1/shelters/{REF_A}/announcements", json={"ja": "配食12時", "en": None,
+                                                                           "ends_at": None})
+    assert response.status_code == 201, response.get_json()
+    wrong = staff.post(f"/api/v1/shelters/{REF_A}/log", json={"kind": "status", "count": "many"})
+    assert wrong.status_code == 400 and wrong.get_json()["error"]["message_ja"]

@@ -190,6 +190,8 @@ REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
                "description": "A UUID of the client's; the same key again changes nothing"}
 OBJ = {"type": "object"}
+NULLABLE_TEXT = {"type": "string", "nullable": True}
+NULLABLE_DATE = {"type": "string", "format": "date", "nullable": True}
 
 
 def _json(schema, description="OK"):
@@ -229,7 +231,7 @@ OPENAPI = {
         "tags": ["supplies"], "parameters": [REF, IDEMPOTENCY],
         "requestBody": _body({"direction": {"type": "string", "enum": ["in", "out"]}, "item": {"type": "string"},
                               "quantity": {"type": "number"}, "unit": {"type": "string"},
-                              "expiry": {"type": "string", "format": "date"}, "note": {"type": "string"}},
+                              "expiry": NULLABLE_DATE, "note": NULLABLE_TEXT},
                              ["direction", "item", "quantity", "unit"]),
         "responses": {"201": _json(OBJ, "Recorded"), **error_responses(400, 403, 404, 409)}}},
     "/shelters/{ref}/supply-requests": {
@@ -239,8 +241,9 @@ OPENAPI = {
         "post": {"summary": "Request supplies from HQ (物資要請)", "tags": ["supplies"], "parameters": [REF, IDEMPOTENCY],
                  "requestBody": _body({"item": {"type": "string"}, "quantity": {"type": "number"},
                                        "unit": {"type": "string"},
-                                       "priority": {"type": "string", "enum": list(supplies.PRIORITIES)},
-                                       "wanted_by": {"type": "string", "format": "date"}, "note": {"type": "string"}},
+                                       "priority": {"type": "string", "nullable": True,
+                                                    "enum": [*supplies.PRIORITIES, None]},
+                                       "wanted_by": NULLABLE_DATE, "note": NULLABLE_TEXT},
                                       ["item", "quantity", "unit"]),
                  "responses": {"201": _json(SUPPLY_REQUEST, "Requested"), **error_responses(400, 403, 404)}}},
     "/supply-requests": {"get": {
@@ -253,8 +256,8 @@ OPENAPI = {
                    "Illegal steps 409; accept, send and refuse are HQ's (403). Receiving adds to the ledger.",
         "tags": ["supplies"], "parameters": [_id_param("request_id"), IDEMPOTENCY],
         "requestBody": _body({"to": {"type": "string", "enum": [s for s in supplies.STATUSES if s != "requested"]},
-                              "reason": {"type": "string"}, "received_quantity": {"type": "number"},
-                              "expiry": {"type": "string", "format": "date"}}, ["to"]),
+                              "reason": NULLABLE_TEXT, "received_quantity": {"type": "number", "nullable": True},
+                              "expiry": NULLABLE_DATE}, ["to"]),
         "responses": {"200": _json(SUPPLY_REQUEST), **error_responses(400, 403, 404, 409)}}},
     "/shelters/{ref}/needs": {"get": {
         "summary": "Needs estimated from the roster: infants → formula and diapers, allergens, medical devices, "
@@ -277,9 +280,9 @@ OPENAPI = {
         "post": {"summary": "Write a daily log entry (a status entry may carry the morning/evening head count)",
                  "tags": ["daily log"], "parameters": [REF, IDEMPOTENCY],
                  "requestBody": _body({"kind": {"type": "string", "enum": list(daylog.KINDS)},
-                                       "text": {"type": "string"}, "day": {"type": "string", "format": "date"},
-                                       "period": {"type": "string", "enum": list(daylog.PERIODS)},
-                                       "count": {"type": "integer"}}, ["kind"]),
+                                       "text": NULLABLE_TEXT, "day": NULLABLE_DATE,
+                                       "period": {"type": "string", "nullable": True, "enum": [*daylog.PERIODS, None]},
+                                       "count": {"type": "integer", "nullable": True, "minimum": 0}}, ["kind"]),
                  "responses": {"201": _json(OBJ, "Written"), **error_responses(400, 403, 404)}}},
     "/shelters/{ref}/announcements": {
         "get": {"summary": "Announcements (?current=1: only those shown now)", "tags": ["daily log"],
@@ -288,9 +291,10 @@ OPENAPI = {
                     "announcements": {"type": "array", "items": OBJ}}}), **error_responses(403, 404)}},
         "post": {"summary": "Publish an announcement in ja (and en) from starts_at until ends_at",
                  "tags": ["daily log"], "parameters": [REF, IDEMPOTENCY],
-                 "requestBody": _body({"ja": {"type": "string"}, "en": {"type": "string"},
-                                       "starts_at": {"type": "string", "format": "date-time"},
-                                       "ends_at": {"type": "string", "format": "date-time"}}, ["ja"]),
+                 "requestBody": _body({"ja": {"type": "string"}, "en": NULLABLE_TEXT,
+                                       "starts_at": {"type": "string", "format": "date-time", "nullable": True},
+                                       "ends_at": {"type": "string", "format": "date-time", "nullable": True}},
+                                      ["ja"]),
                  "responses": {"201": _json(OBJ, "Published"), **error_responses(400, 403, 404)}}},
     "/shelters/{ref}/announcements/{announcement_id}/withdraw": {"post": {
         "summary": "Take an announcement down now", "tags": ["daily log"],
@@ -304,14 +308,14 @@ OPENAPI = {
         "post": {"summary": "Key in a request from paper; anonymous unless a name is given",
                  "tags": ["residents' requests"], "parameters": [REF, IDEMPOTENCY],
                  "requestBody": _body({"category": {"type": "string", "enum": list(resident_requests.CATEGORIES)},
-                                       "text": {"type": "string"}, "name": {"type": "string"},
-                                       "room": {"type": "string"}, "anonymous": {"type": "boolean"}},
+                                       "text": {"type": "string"}, "name": NULLABLE_TEXT,
+                                       "room": NULLABLE_TEXT, "anonymous": {"type": "boolean", "nullable": True}},
                                       ["category", "text"]),
                  "responses": {"201": _json(OBJ, "Recorded"), **error_responses(400, 403, 404)}}},
     "/shelters/{ref}/resident-requests/{request_id}/handled": {"post": {
         "summary": "Mark a resident's request handled, with a note", "tags": ["residents' requests"],
         "parameters": [REF, _id_param("request_id")],
         "requestBody": {"required": False, "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"note": {"type": "string"}}}}}},
+            "type": "object", "properties": {"note": NULLABLE_TEXT}}}}},
         "responses": {"200": _json(OBJ), **error_responses(403, 404, 409)}}},
 }
