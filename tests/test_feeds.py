@@ -142,3 +142,13 @@ def test_no_template_or_static_file_loads_anything_from_the_internet():
     offenders = [str(p.relative_to(ROOT)) for p in files
                  if p.suffix in (".html", ".css", ".js", ".svg") and external.search(p.read_text(encoding="utf-8"))]
     assert not offenders, f"these load from outside the server: {offenders}"
+
+
+def test_a_shelter_hq_hides_leaves_every_feed_at_once(app, db, signed_in):
+    shelter = insert_shelter(db, state="open", opened_at=capacity.now())
+    client = app.test_client()
+    assert [r["kyotsu_id"] for r in json_records(client)] == ["E1420400001111"]
+    hq = signed_in("hq")
+    assert hq.post(f"/hq/shelters/{shelter['kyotsu_id']}/visibility", {"hidden": "1"}).status_code == 302
+    for url in FEEDS + PAGES:
+        assert "E1420400001111" not in client.get(url).get_data(as_text=True)

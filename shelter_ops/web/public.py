@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import math
+import time
 from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, render_template, request
@@ -42,8 +43,25 @@ def feed_record(record):
     return {**record, "status": shelters.EEI_STATUS.get(record["state"], "不明"), "label_ja": ja, "label_en": en}
 
 
+CACHE_SECONDS = 10  # the longest a computed list is reused, even when nothing was recorded
+
+
 def records():
-    return [feed_record(r) for r in capacity.public_snapshots(get_db(), current_app.config)]
+    """The published shelters as feed records, reused while nothing new is in the event log.
+
+    Every change appends an event (DESIGN §2), so the newest event's rowid tells whether the
+    figures can have changed; a crowd of phones then costs one tiny query per request.
+    """
+    db = get_db()
+    cache = current_app.extensions.setdefault("shelter_ops_public", {})
+    version = db.execute("select max(rowid) from events").fetchone()[0]
+    now = time.monotonic()
+    if cache.get("version") == version and now - cache.get("at", 0) < CACHE_SECONDS:
+        rows = cache["rows"]
+    else:
+        rows = [feed_record(r) for r in capacity.public_snapshots(db, current_app.config)]
+        cache.update(version=version, at=now, rows=rows)
+    return [dict(r) for r in rows]  # callers add keys (distance) to their copies
 
 
 def _point(value):
