@@ -1,15 +1,31 @@
 """Tablet screens for supplies: the shelter's ledger and requests to HQ; HQ's open requests across shelters."""
 from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from .. import live
 from ..db import get_db
 from ..domain import shelters, supplies
+from ..i18n import pick
 from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
 
 shelter_tool("supplies.shelter", "物資", "Supplies")
 hq_tool("supplies.hq_requests", "物資要請", "Supply requests")
+
+
+def _labels():
+    """Words used on every row, translated once per page rather than once per row (HQ's list can be long)."""
+    return {
+        "steps": {"requested": _("Requested"), "accepted": _("Accepted"), "sent": _("Sent"),
+                  "received": _("Received"), "cancelled": _("Cancelled"), "refused": _("Refused")},
+        "status": {key: pick(label) for key, label in supplies.STATUSES.items()},
+        "priority": {key: pick(label) for key, label in supplies.PRIORITIES.items()},
+        "history": _("History"), "reason": _("Reason"),
+        "actions": {"accepted": _("Accept"), "sent": _("Mark sent"), "cancelled": _("Cancel request"),
+                    "refused": _("Refuse")},
+        "more": _("Refuse or cancel…"),
+    }
 
 
 @bp.route("/<ref>")
@@ -29,7 +45,7 @@ def shelter(ref):
         moves=supplies.ledger(db, shelter["id"], limit=50),
         requests=supplies.requests(db, shelter["id"]),
         needs=supplies.estimate_needs(db, shelter["id"], days=days),
-        vocab=supplies, done=request.args.get("done"),
+        vocab=supplies, done=request.args.get("done"), T=_labels(),
     )
 
 
@@ -87,4 +103,4 @@ def hq_requests():
         status = "open"
     rows = supplies.requests(get_db(), status=status)
     return render_template("running/hq_requests.html", requests=rows, status=status, vocab=supplies,
-                           ref_of=shelters.ref, done=request.args.get("done"))
+                           done=request.args.get("done"), T=_labels())
