@@ -315,7 +315,6 @@ OPENAPI = {
     "/shelters/{ref}/resident-requests/{request_id}/handled": {"post": {
         "summary": "Mark a resident's request handled, with a note", "tags": ["residents' requests"],
         "parameters": [REF, _id_param("request_id")],
-        "requestBody": {"required": False, "content": {"application/json": {"schema": {
-            "type": "object", "properties": {"note": NULLABLE_TEXT}}}}},
+        "requestBody": _body({"note": NULLABLE_TEXT}),  # a JSON object; {} when there is nothing to note
         "responses": {"200": _json(OBJ), **error_responses(403, 404, 409)}}},
 }
