@@ -37,6 +37,7 @@ class Hub:
         self.flushes = 0
         self.last_flush = 0.0
         self.wake = socketio.server.eio.create_event()  # a gevent event in gevent mode
+        self.published = set()  # shelters this process has shown the public room
 
     def mark(self, shelter_id=None):
         with self.lock:
@@ -90,6 +91,12 @@ class Hub:
         for snap in snaps:
             if everything or snap["id"] in ids:
                 send(snap, snaps, self.app.config)
+                if not snap["hidden"]:
+                    self.published.add(snap["id"])
+                elif snap["id"] in self.published:
+                    # HQ just hid it: public screens drop it (its 共通ID was public until now)
+                    self.published.discard(snap["id"])
+                    socketio.emit("withdrawn", {"kyotsu_id": snap["kyotsu_id"]}, to="public")
 
 
 def send(snap, snaps, config):
@@ -180,7 +187,11 @@ def join(spec):
     db = get_db()
     if spec == "public":
         join_room("public")
-        emit("snapshot", {"room": "public", "shelters": capacity.public_snapshots(db, config)})
+        snaps = [s for s in capacity.snapshots(db, config) if not s["hidden"]]
+        hub = _hub()
+        if hub is not None:
+            hub.published.update(s["id"] for s in snaps)
+        emit("snapshot", {"room": "public", "shelters": [capacity.public_record(s) for s in snaps]})
         return True
     user = _user()
     if user is None:

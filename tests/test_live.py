@@ -125,6 +125,19 @@ def test_the_public_room_never_hears_of_a_hidden_shelter(app, db, open_a, signed
     assert hidden["kyotsu_id"] not in [m["kyotsu_id"] for m in messages + received(public)]
 
 
+def test_a_shelter_hq_hides_is_withdrawn_from_public_screens_and_then_never_mentioned(app, open_a, signed_in):
+    public = socket_for(app, None, "public")
+    public.get_received()
+    hq = signed_in("hq")
+    assert hq.post(f"/hq/shelters/{open_a['kyotsu_id']}/visibility", {"hidden": "1"}).status_code == 302
+    assert wait_for(public, lambda m: m["kyotsu_id"] == open_a["kyotsu_id"], name="withdrawn")
+    staff = socket_for(app, signed_in("staff", open_a), f"shelter:{open_a['kyotsu_id']}")
+    staff.get_received()
+    add_zone(signed_in("lead", open_a), open_a, 35.0)
+    wait_for(staff, lambda m: m["capacity"] == 110)  # sent in the same flush as any public message
+    assert not [m for m in public.get_received() if m["name"] in ("occupancy", "withdrawn")]
+
+
 def test_a_burst_of_changes_arrives_as_a_few_updates_with_the_latest_state(app, db, open_a, signed_in):
     client = socket_for(app, signed_in("staff", open_a), f"shelter:{open_a['kyotsu_id']}")
     client.get_received()

@@ -162,6 +162,11 @@
   var socket = io({auth: {rooms: [root.dataset.liveRoom]}});
   socket.on("snapshot", function (data) { (data.shelters || []).forEach(apply); });
   socket.on("occupancy", apply);
+  socket.on("withdrawn", function (data) {  // HQ hid a shelter: it leaves the public screens at once
+    document.querySelectorAll('[data-kyotsu="' + data.kyotsu_id + '"]').forEach(function (el) {
+      if (el.classList.contains("display")) { el.hidden = true; } else { el.remove(); }
+    });
+  });
   socket.on("connect", function () { document.body.classList.remove("offline"); });
   socket.on("disconnect", function () { document.body.classList.add("offline"); });
 }());
