@@ -162,3 +162,11 @@ def test_a_malformed_api_report_is_refused_not_a_server_error(db, shelter_a, api
         response = lead.post("/api/v1/shelters/E1420400001111/reports", json=body)
         assert response.status_code == 400, (body, response.status_code)
         assert response.get_json()["error"]["message_en"]
+
+
+def test_unknown_staff_fields_may_be_sent_as_null(db, shelter_a, api):
+    open_shelter(db, shelter_a)
+    response = api("lead", shelter_a).post("/api/v1/shelters/E1420400001111/reports",
+                                           json={"reason": None, "toilets": None, "drinking_water": None})
+    assert response.status_code == 201
+    assert response.get_json()["data"]["toilets"] is None

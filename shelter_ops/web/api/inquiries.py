@@ -42,10 +42,11 @@ OPENAPI = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["name", "relation", "inquirer_name"],
                 "properties": {"name": {"type": "string", "description": "full name or kana"},
-                               "birth_year": {"type": "integer"},
+                               "birth_year": {"type": "integer", "nullable": True},
                                "relation": {"type": "string", "enum": list(inquiries.RELATIONS)},
-                               "inquirer_name": {"type": "string"}, "inquirer_contact": {"type": "string"},
-                               "reason": {"type": "string"}}}}}},
+                               "inquirer_name": {"type": "string"},
+                               "inquirer_contact": {"type": "string", "nullable": True},
+                               "reason": {"type": "string", "nullable": True}}}}}},
             "responses": {"200": {"description": "What may be told; an empty list when nothing may be",
                                   "content": {"application/json": {"schema": {"type": "object", "properties": {
                                       "answers": {"type": "array", "items": ANSWER},

@@ -24,9 +24,20 @@ REPORT_SCHEMA = {
                  "in_car, care_needs, sick, lifelines, surroundings, urgent)"},
     },
 }
+def _optional(properties):
+    """Every staff field may be left out or sent as null (= not known)."""
+    out = {}
+    for name, schema in properties.items():
+        schema = {**schema, "nullable": True}
+        if "enum" in schema:
+            schema["enum"] = [*schema["enum"], None]
+        out[name] = schema
+    return out
+
+
 STAFF_INPUT = {
     "type": "object",
-    "properties": {
+    "properties": _optional({
         "kind": {"type": "string", "enum": list(reports.KINDS)},
         "reason": {"type": "string"}, "capacity_status": {"type": "string", "enum": list(reports.CAPACITY_STATUS)},
         "staff_help": {"type": "string"}, "drinking_water": {"type": "string", "enum": list(reports.SUFFICIENCY)},
@@ -38,7 +49,7 @@ STAFF_INPUT = {
         "lifelines": {"type": "object", "properties": {k: {"type": "string", "enum": list(reports.LIFELINE_STATES)}
                                                        for k in reports.LIFELINES}},
         "surroundings": {"type": "object", "properties": {k: {"type": "string"} for k in reports.SURROUNDINGS}},
-    },
+    }),
 }
 
 
