@@ -147,6 +147,8 @@ def test_after_the_purge_no_personal_value_remains_in_the_database_file(app, db,
     assert summary["counts"]["sex"] == {"male": 1, "female": 2}
     assert closing.status(db, shelter_a["id"])["next"] == "done"
     assert "[削除]" in reports.history(db, shelter_id=shelter_a["id"])[-1]["data"]["urgent"]
+    again = hq.post("/api/v1/shelters/E1420400001111/handover", json={"reason": "もう一度"})
+    assert again.status_code == 409  # nothing personal is left to hand over
 
 
 def test_retention_purges_handed_over_shelters_n_days_after_closing(app, db, shelter_a, shelter_b):

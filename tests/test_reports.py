@@ -170,3 +170,14 @@ def test_unknown_staff_fields_may_be_sent_as_null(db, shelter_a, api):
                                            json={"reason": None, "toilets": None, "drinking_water": None})
     assert response.status_code == 201
     assert response.get_json()["data"]["toilets"] is None
+
+
+def test_the_final_report_waits_for_closing(db, shelter_a):
+    open_shelter(db, shelter_a)
+    import pytest
+    from shelter_ops.domain.errors import Invalid
+
+    with pytest.raises(Invalid):
+        reports.submit(db, shelter_a["id"], {}, actor="lead", kind="final")
+    shelters.transition(db, shelter_a["id"], "closing", actor="hq", role="hq")
+    assert reports.submit(db, shelter_a["id"], {}, actor="lead", kind="final")["kind"] == "final"

@@ -247,6 +247,9 @@ def export(db, shelter_id, *, actor, role, reason, render_pdf=None):
     # does not change meanwhile, and the state is checked again when the export is recorded
     shelter = shelters.get(db, shelter_id)
     check(shelter)
+    if status(db, shelter["id"])["purged"]:
+        raise Conflict("この避難所の個人情報はすでに消去されています。引き渡し済みのファイルを使ってください。",
+                       "This shelter's personal data was already removed; use the handover made before.")
     roster = handover_roster(db, shelter["id"])
     hidden = _personal_values(db, shelter["id"], only_hidden=True)
     files = {"roster.csv": roster_csv(roster), "events.csv": events_csv(db, shelter["id"], hidden)}

@@ -342,6 +342,9 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_
             raise Invalid(f"報告の種類が正しくありません: {kind}", f"Unknown report kind: {kind}")
         if shelter["state"] in ("standby",):
             raise Invalid("未開設の避難所は報告できません。", "A shelter on standby has nothing to report.")
+        if kind == "final" and shelter["state"] not in ("closing", "closed"):
+            raise Invalid("最終報告は閉鎖準備か閉鎖の後に送ります。",
+                          "The final report is sent when the shelter is closing or closed.")
         data = {**current["data"], **staff}
         for key in LIVE_FIELDS:  # live figures win over anything typed
             data[key] = current["data"].get(key)
