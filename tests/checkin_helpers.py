@@ -34,7 +34,8 @@ def photo_of_qr(text, *, seed=1, angle=17, size=(1600, 1200)):
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=6, border=4)
     qr.add_data(text)
     qr.make(fit=True)
-    image = qr.make_image().convert("L").resize((520, 520))
+    side = int(min(size) * 0.4)  # the code fills a fair part of the frame, as when someone aims at it
+    image = qr.make_image().convert("L").resize((side, side))
     image = image.rotate(angle, expand=True, fillcolor=255)
     background = Image.new("L", size, 150)
     noise = Image.effect_noise(size, 40)

@@ -4,6 +4,8 @@ import io
 import json
 import re
 
+import pytest
+
 from shelter_ops.domain import households, prereg
 
 from checkin_helpers import DOOR_FORM, number_on, open_shelter, photo_of_qr
@@ -56,11 +58,13 @@ def test_the_desk_says_checked_in_already_or_not_recognised_in_words(db, shelter
     assert "result-unknown" in response.get_data(as_text=True) and "読み取れません" in response.get_data(as_text=True)
 
 
-def test_a_photo_of_the_qr_is_decoded_by_the_server(db, shelter_a, signed_in):
+@pytest.mark.parametrize("seed, angle, size", [(1, 17, (1600, 1200)), (2, 45, (4032, 3024)), (3, -80, (1200, 1600)),
+                                               (4, 3, (800, 600))])
+def test_a_photo_of_the_qr_is_decoded_by_the_server(db, shelter_a, signed_in, seed, angle, size):
     open_shelter(db, shelter_a)
     household = households.register(db, shelter_a["id"], {}, [{"name": "写真 太郎"}], actor="door", source="door")
     staff = signed_in("staff", shelter_a)
-    photo = photo_of_qr(household["reception_number"])
+    photo = photo_of_qr(household["reception_number"], seed=seed, angle=angle, size=size)
     result = staff.post(f"{DESK}/scan", {"photo": (io.BytesIO(photo), "IMG_0001.jpg")},
                         headers={"Accept": "application/json"}, content_type="multipart/form-data").json
     assert result["result"] == "ok", result
