@@ -245,3 +245,15 @@ def test_a_reader_that_delays_compaction_leaves_it_owed_and_the_next_run_finishe
     closing.purge_due(db, date.today(), retention_days=app.config["RETENTION_DAYS"])
     assert not closing.compaction_owed(db)
     assert "鎌倉太郎".encode() not in _raw_bytes(app) and b"0467-55-1234" not in _raw_bytes(app)
+
+
+def test_a_lead_of_another_shelter_cannot_move_or_purge_this_ones_people(db, shelter_a, shelter_b, signed_in, api):
+    known_roster(db, shelter_a)
+    open_shelter(db, shelter_b)
+    other = signed_in("lead", shelter_b)
+    assert other.post("/shelters/E1420400001111/closing/consolidate",
+                      {"to": shelter_b["id"], "confirm": "yes"}).status_code == 403
+    assert api("lead", shelter_b).post("/api/v1/shelters/E1420400001111/purge", json={"confirm": True}).status_code == 403
+    assert api("staff", shelter_a).post("/api/v1/shelters/E1420400001111/consolidate",
+                                        json={"to": "E1420400002111", "confirm": True}).status_code == 403
+    assert shelters.present_count(db, shelter_a["id"]) == 3
