@@ -320,3 +320,13 @@ def test_a_form_refused_for_a_typo_does_not_use_up_the_rate_limit(app, db, shelt
     typos = [door_post(phone, {**DOOR_FORM, "p0_age": "abc"}, environ_base=where).status_code for _ in range(5)]
     assert typos == [400] * 5
     assert [door_post(phone, DOOR_FORM, environ_base=where).status_code for _ in range(3)] == [302, 302, 429]
+
+
+def test_a_household_moving_to_its_car_leaves_the_occupancy_but_stays_registered(db, shelter_a, signed_in):
+    open_shelter(db, shelter_a)
+    staff = signed_in("staff", shelter_a)
+    staff.post(f"{DESK}/register", DOOR_FORM)
+    household = households.roster(db, shelter_a["id"])[0]
+    staff.post(f"/shelters/E1420400001111/desk/households/{household['id']}/update", {"staying": "car"})
+    assert present(db, shelter_a) == 0
+    assert households.outside_counts(db)[shelter_a["id"]] == {"car": 2}
