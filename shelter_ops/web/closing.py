@@ -1,4 +1,5 @@
 """Closing a shelter: consolidation into another shelter, the handover export to HQ, and the purge."""
+import sqlite3
 from datetime import date, datetime, timedelta, timezone
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
@@ -24,6 +25,10 @@ def _purge_on_start(state):
         result = closing.purge_due(db, date.today(), retention_days=app.config["RETENTION_DAYS"])
         if result["purged"]:
             app.logger.warning("purged personal data of %d closed shelters (retention)", len(result["purged"]))
+    except sqlite3.OperationalError as error:
+        # another process holds the database (a busy server, a backup): never refuse to start for this;
+        # the next start or `shelter-ops purge --due` does it
+        app.logger.warning("retention purge skipped at start: %s", error)
     finally:
         db.close()
 
