@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 from conftest import shared_file
-from import_helpers import (SHELTER_HEADER, SITE_HEADER, DA_HEADER, count, csv_bytes, da_site, geojson_bytes,
+from import_helpers import (DA_HEADER, SHELTER_HEADER, SITE_HEADER, count, csv_bytes, da_site,
                             prefecture_rows, shelter, shelters_by_kyotsu_id, site)
 
 from shelter_ops.db import events
