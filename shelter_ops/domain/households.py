@@ -329,6 +329,18 @@ def _decode_person(person):
 def _household_out(db, household, *, include_sensitive=True, include_hidden=True):
     persons = [_decode_person(p) for p in
                _rows(db, "select * from persons where household_id = ? order by position", [household["id"]])]
+    out = dict(household)
+    out["display_number"] = codes.display(household["reception_number"])
+    out["persons"] = persons
+    out["hidden_persons"] = 0
+    return restrict(out, include_sensitive=include_sensitive, include_hidden=include_hidden)
+
+
+def restrict(household, *, include_sensitive=False, include_hidden=False):
+    """A copy of a (fully loaded) household without what the viewer may not see: sensitive columns
+    unless `include_sensitive`, 非公開 persons unless `include_hidden` (counted in "hidden_persons")."""
+    out = dict(household)
+    persons = [dict(p) for p in household["persons"]]
     hidden = sum(1 for p in persons if p["non_disclosure"])
     if not include_hidden:
         persons = [p for p in persons if not p["non_disclosure"]]
@@ -336,10 +348,8 @@ def _household_out(db, household, *, include_sensitive=True, include_hidden=True
         for person in persons:
             for key in SENSITIVE_COLUMNS["persons"]:
                 person.pop(key, None)
-    out = dict(household)
-    out["display_number"] = codes.display(household["reception_number"])
     out["persons"] = persons
-    out["hidden_persons"] = 0 if include_hidden else hidden
+    out["hidden_persons"] = household.get("hidden_persons", 0) + (0 if include_hidden else hidden)
     if not include_hidden and hidden and not persons:
         # a household of 非公開 persons only: staff see that it exists, nothing that identifies it
         for key in PERSONAL_COLUMNS["households"]:
@@ -424,7 +434,8 @@ def register(db, shelter_id, household, persons, *, actor, source, status="pendi
         for position, person in enumerate(people):
             _insert(db, "persons", {"id": new_id(), "household_id": household_id, "position": position,
                                   "status": "in", "updated_at": stamp, **person})
-        db.execute("update reserved_numbers set used_at = ? where number = ?", [stamp, number])
+        if reception_number:
+            db.execute("update reserved_numbers set used_at = ? where number = ?", [stamp, number])
         record_event(db, "household.registered", actor=actor, shelter_id=shelter["id"], event_id=request_id,
                      payload={"household_id": household_id, "reception_number": number, "source": source,
                               "status": status, "persons": len(people), "staying": fields["staying"]})

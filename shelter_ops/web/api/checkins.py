@@ -27,9 +27,9 @@ def request_id(kind):
 
 
 def _visible(household):
-    """The household as this token's role may see it (sensitive and 非公開 only for lead/hq)."""
-    vis = households.visibility(api_user()["role"])
-    return households.get(get_db(), household["id"], **vis)
+    """The household (as loaded whole by the domain) as this token's role may see it (sensitive and
+    非公開 only for lead/hq)."""
+    return households.restrict(household, **households.visibility(api_user()["role"]))
 
 
 def _household_ref(db, shelter, body):
