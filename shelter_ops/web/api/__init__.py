@@ -75,8 +75,8 @@ def validate_body():
     """Check a JSON body against the operation's schema in the OpenAPI document, so a wrongly typed
     field is a 400 naming the field, in every module alike, before any domain code sees it."""
     rule = _placeholders(request.url_rule.rule) if request.url_rule else ""
-    schema = _body_schemas().get((rule, request.method))
-    if schema is None:
+    required, schema = _body_schemas().get((rule, request.method), (False, None))
+    if schema is None or (not required and not request.get_data()):
         return None
     data = request.get_json(silent=True)
     if data is None:
@@ -94,14 +94,15 @@ def validate_body():
 
 @functools.lru_cache(maxsize=None)
 def _body_schemas():
-    """{(flask rule, method): JSON schema of the request body}, from the OpenAPI document."""
+    """{(flask rule, method): (body required?, JSON schema of the body)}, from the OpenAPI document."""
     found = {}
     for path, operations in spec()["paths"].items():
         rule = _placeholders(bp.url_prefix + path)
         for method, operation in operations.items():
-            content = operation.get("requestBody", {}).get("content", {})
-            if "application/json" in content:
-                found[(rule, method.upper())] = _nullable(content["application/json"]["schema"])
+            body = operation.get("requestBody", {})
+            if "application/json" in body.get("content", {}):
+                found[(rule, method.upper())] = (body.get("required", False),
+                                                 _nullable(body["content"]["application/json"]["schema"]))
     return found
 
 
