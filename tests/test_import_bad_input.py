@@ -134,11 +134,12 @@ def test_the_2018_csv_is_not_a_recognised_format_and_names_the_headers_expected(
     assert count(db, "shelters") == 0
 
 
-def test_a_city_boundary_is_not_a_shelter_file(db):
-    report = import_file(db, shared_file("kamakura_boundary_n03_original.geojson"), actor="hq")
+@pytest.mark.parametrize("name", ["kamakura_boundary_n03_original.geojson", "kamakura_boundary.geojson"])
+def test_a_city_boundary_is_not_a_shelter_file(db, name):
+    report = import_file(db, shared_file(name), actor="hq")
     [error] = report.errors
     assert "this GeoJSON holds no Point features of a shelter format" in error.en.replace("This", "this")
-    assert "点（Point）の地物がありません" in error.ja and "Polygon" in error.en
+    assert "点（Point）の地物がありません" in error.ja and "Polygon ×1" in error.en
     assert count(db, "shelters") == 0
 
 

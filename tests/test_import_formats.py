@@ -200,3 +200,35 @@ def test_kamakura_check_digit_is_2():
     assert municipality_check_digit("14204") == 2
     with pytest.raises(ValueError):
         municipality_check_digit("1420")
+
+
+@pytest.mark.parametrize("name", ["gsi_shelters_cp932.csv", "gsi_sites_per_city.csv", "gsi_sites.geojson",
+                                  "da_sites_subset.csv"])
+def test_every_format_imports_again_without_a_change_or_an_event(db, name):
+    first = import_file(db, DATA / name, actor="hq")
+    assert first.ok and first.added > 0, first.text()
+    events_before = count(db, "events")
+    again = import_file(db, DATA / name, actor="hq")
+    assert (again.added, again.updated, again.unchanged) == (0, 0, first.added)
+    assert count(db, "events") == events_before
+
+
+def test_a_city_subset_leaves_the_columns_it_does_not_have(db):
+    import_data(db, csv_bytes(DA_HEADER, [da_site(1)]), "full.csv", actor="hq")
+    subset = ["全国地方公共団体コード", "ID", "名称", "緯度", "経度"]
+    report = import_data(db, csv_bytes(subset, [da_site(1, 名称="第1広場（改称）")]), "subset.csv", actor="hq")
+    assert report.updated == 1
+    [square] = shelters.sites(db)
+    assert square["name"] == "第1広場（改称）"
+    assert (square["capacity"], square["neighbourhoods"], square["name_en"]) == (1200, ["御成町町内会", "由比ガ浜自治会"],
+                                                                              "Square 1")
+
+
+def test_digital_agency_geojson_is_read_like_its_csv(db):
+    rows = [da_site(1), da_site(2)]
+    features = [{"type": "Feature", "properties": {k: v for k, v in r.items() if k not in ("緯度", "経度")},
+                 "geometry": {"type": "Point", "coordinates": [float(r["経度"]), float(r["緯度"])]}} for r in rows]
+    data = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False).encode()
+    report = import_data(db, data, "da.geojson", actor="hq")
+    assert report.ok and report.added == 2 and report.format == "デジタル庁 指定緊急避難場所一覧 GeoJSON", report.text()
+    assert {s["kyotsu_id"] for s in shelters.sites(db)} == {"142042-00001", "142042-00002"}
