@@ -184,3 +184,11 @@ def test_optional_fields_may_be_sent_as_null_over_the_api(db, shelter_a, api):
     assert response.status_code == 201, response.get_json()
     wrong = staff.post(f"/api/v1/shelters/{REF_A}/log", json={"kind": "status", "count": "many"})
     assert wrong.status_code == 400 and wrong.get_json()["error"]["message_ja"]
+
+
+def test_the_door_page_shows_the_announcements_to_arriving_families(app, db, shelter_a):
+    db.execute("update shelters set state = 'open' where id = ?", [shelter_a["id"]])
+    db.conn.commit()
+    announce(db, shelter_a, "受付は体育館入口です", "Reception is at the gym entrance")
+    page = app.test_client().get(f"/door/{REF_A}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Reception is at the gym entrance" in page and "受付は体育館入口です" in page
