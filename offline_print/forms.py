@@ -3,7 +3,7 @@ daily log (運営日誌). Blank where nothing is known, pre-filled where data is
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
-from .pdf import GREY, INK, LIGHT, Canvas, box, fit_text, footer, paragraph, rule, stamp
+from .pdf import GREY, INK, LIGHT, Canvas, box, fit_text, footer, rule, stamp
 
 TICK = colors.HexColor("#111111")
 

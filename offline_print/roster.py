@@ -2,7 +2,7 @@
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
-from .pdf import GREY, INK, LIGHT, Canvas, box, fit_text, stamp
+from .pdf import GREY, LIGHT, Canvas, box, fit_text, stamp
 
 HIDDEN_FILL = colors.HexColor("#fde0e0")
 NON_DISCLOSURE = "非公開"

@@ -36,6 +36,27 @@ def now():
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def parse_time(stamp):
+    """An ISO 8601 string as an aware datetime (UTC where it names no zone); None stays None."""
+    if not stamp:
+        return None
+    value = datetime.fromisoformat(stamp)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def fetch_all(db, sql, args=()):
+    """The result of a query as a list of dicts."""
+    cur = db.execute(sql, args)
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, row)) for row in cur.fetchall()]
+
+
+def fetch_one(db, sql, args=()):
+    """The first row of a query as a dict, or None."""
+    found = fetch_all(db, sql, args)
+    return found[0] if found else None
+
+
 def connect(path):
     """A connection with the pragmas every part of the app relies on."""
     if path != ":memory:":

@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import now, record_event, write
+from ..db import now, parse_time, record_event, write
 from . import settings as settings_store
 from .errors import Invalid, NotFound
 
@@ -115,13 +115,6 @@ def level_for(occupancy, capacity, thresholds, *, is_open=True):
     return "full"
 
 
-def _parse_time(value):
-    if not value:
-        return None
-    stamp = datetime.fromisoformat(value)
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=timezone.utc)
-
-
 def _utcnow():
     return datetime.now(timezone.utc).replace(microsecond=0)
 
@@ -221,7 +214,6 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
     at = at or _utcnow()
     counts = present_counts(db) if counts is None else counts
     rows = _shelter_rows(db, ids)
-    wanted = [r["id"] for r in rows]
     zones = _by_shelter(db, "select id, shelter_id, name, kind, usable_m2, blocked_places from zones "
                             "order by position, name")
     overrides = {o["shelter_id"]: o for o in db["occupancy_overrides"].rows}
@@ -255,17 +247,17 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
         is_open = shelter["state"] == "open"
         level = level_for(occupancy, general_capacity, rules["thresholds"], is_open=is_open)
         override = overrides.get(sid)
-        if override and _parse_time(override["expires_at"]) <= at:
+        if override and parse_time(override["expires_at"]) <= at:
             override = None
         if override and is_open:
             level = override["level"]
         confirmed = confirmations.get(sid, {}).get("confirmed_at")
         candidates = [t for t in (confirmed, last_counted.get(sid), shelter["opened_at"],
                                   override and override["set_at"]) if t]
-        updated_at = max(candidates, key=_parse_time) if candidates else shelter["state_changed_at"]
+        updated_at = max(candidates, key=parse_time) if candidates else shelter["state_changed_at"]
         # an open shelter without a confirmed count, or without any floor area to judge by, is 確認中
         stale = bool(is_open and (updated_at is None or general_capacity <= 0 or
-                                  at - _parse_time(updated_at) > timedelta(minutes=rules["stale_minutes"])))
+                                  at - parse_time(updated_at) > timedelta(minutes=rules["stale_minutes"])))
         out.append({
             "id": sid,
             "kyotsu_id": shelter["kyotsu_id"],

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import now, record_event, write
+from ..db import now, parse_time, record_event, write
 from . import households, reports, shelters
 from .errors import Conflict, Forbidden, Invalid
 
@@ -98,7 +98,7 @@ def status(db, shelter_id):
 
 def _after(later, earlier):
     """later >= earlier for two ISO times (compared as times, whatever their offsets)."""
-    return bool(later and earlier and _parse(later) >= _parse(earlier))
+    return bool(later and earlier and parse_time(later) >= parse_time(earlier))
 
 
 def _exported_since_closing(shelter, info):
@@ -511,11 +511,6 @@ def summaries(db, shelter_id):
     return [{**dict(zip(cols, r)), "counts": json.loads(r[cols.index("counts")])} for r in cur.fetchall()]
 
 
-def _parse(stamp):
-    value = datetime.fromisoformat(stamp)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def purge_due(db, today, *, retention_days=30, actor="retention"):
     """Purge every shelter handed over and closed `retention_days` or more before `today` (a date, by calendar
     day in UTC). Returns {"purged": [shelter ids], "not_exported": [shelter ids]}: a closed shelter never handed
@@ -527,7 +522,7 @@ def purge_due(db, today, *, retention_days=30, actor="retention"):
     cutoff = today - timedelta(days=retention_days)
     out = {"purged": [], "not_exported": []}
     for shelter in shelters.list_all(db, state="closed"):
-        if not shelter["closed_at"] or _parse(shelter["closed_at"]).astimezone(timezone.utc).date() > cutoff:
+        if not shelter["closed_at"] or parse_time(shelter["closed_at"]).astimezone(timezone.utc).date() > cutoff:
             continue
         info = status(db, shelter["id"])
         if info["purged"]:

@@ -4,7 +4,8 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import event_seen, new_id, now, record_event, write
+from ..db import event_seen, fetch_all, new_id, now, record_event, write
+from .text import free_text
 from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("daylog")
@@ -59,21 +60,6 @@ KINDS = {
 }
 PERIODS = {"morning": ("朝", "Morning"), "evening": ("夕", "Evening")}
 
-
-def _rows(db, sql, args=()):
-    cur = db.execute(sql, args)
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
-
-
-def _text(value, ja, en, *, required=True, limit=2000):
-    # NFC, not NFKC: free text keeps its full-width punctuation as written
-    text = unicodedata.normalize("NFC", str(value or "")).strip()
-    if required and not text:
-        raise Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
-    if len(text) > limit:
-        raise Invalid(f"{ja}は{limit}文字以内にしてください。", f"The {en} can have at most {limit} characters.")
-    return text
 
 
 # --- time in the shelter's calendar ---
@@ -144,7 +130,7 @@ def add_entry(db, shelter_id, *, kind, text, author, day=None, period=None, coun
         "kind": kind,
         "period": period,
         "count": count,
-        "text": _text(text, "内容", "text", required=period is None),
+        "text": free_text(text, "内容", "text", required=period is None, limit=2000),
         "author": author,
         "at": now(),
     }
@@ -168,12 +154,12 @@ def entries(db, shelter_id, day, kind=None):
     if kind:
         sql += " and kind = ?"
         args.append(kind)
-    return _rows(db, sql + " order by at, rowid", args)
+    return fetch_all(db, sql + " order by at, rowid", args)
 
 
 def days(db, shelter_id, *, limit=60):
     """The days that have entries, newest first."""
-    return [r["day"] for r in _rows(db, "select distinct day from daylog_entries where shelter_id = ? "
+    return [r["day"] for r in fetch_all(db, "select distinct day from daylog_entries where shelter_id = ? "
                                         "order by day desc limit ?", [shelter_id, limit])]
 
 
@@ -197,7 +183,7 @@ def day_view(db, shelter_id, day):
     start, end = _day_bounds(day)
     moves = []
     if db["supply_moves"].exists():
-        moves = _rows(db, "select item, unit, direction, sum(quantity) as quantity from supply_moves "
+        moves = fetch_all(db, "select item, unit, direction, sum(quantity) as quantity from supply_moves "
                           "where shelter_id = ? and at >= ? and at < ? group by item, unit, direction "
                           "order by direction, item", [shelter_id, start, end])
         for move in moves:
@@ -262,8 +248,8 @@ def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None,
     item = {
         "id": new_id(),
         "shelter_id": shelter_id,
-        "ja": _text(ja, "お知らせ（日本語）", "announcement in Japanese", limit=500),
-        "en": _text(en, "お知らせ（英語）", "announcement in English", required=False, limit=500),
+        "ja": free_text(ja, "お知らせ（日本語）", "announcement in Japanese", limit=500),
+        "en": free_text(en, "お知らせ（英語）", "announcement in English", required=False, limit=500),
         "starts_at": starts,
         "ends_at": ends_at or None,
         "created_by": actor,
@@ -281,7 +267,7 @@ def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None,
 def withdraw_announcement(db, shelter_id, announcement_id, *, actor):
     """Take an announcement down now."""
     with write(db):
-        rows = _rows(db, "select * from announcements where id = ? and shelter_id = ?", [announcement_id, shelter_id])
+        rows = fetch_all(db, "select * from announcements where id = ? and shelter_id = ?", [announcement_id, shelter_id])
         if not rows:
             raise NotFound("お知らせが見つかりません。", "No such announcement.")
         if rows[0]["withdrawn_at"]:
@@ -293,7 +279,7 @@ def withdraw_announcement(db, shelter_id, announcement_id, *, actor):
 def announcements(db, shelter_id, *, include_past=True):
     """Every announcement of the shelter for the editor, newest first, each with `live` (shown now)."""
     stamp = now()
-    rows = _rows(db, "select * from announcements where shelter_id = ? order by starts_at desc, rowid desc",
+    rows = fetch_all(db, "select * from announcements where shelter_id = ? order by starts_at desc, rowid desc",
                  [shelter_id])
     for row in rows:
         row["live"] = _live(row, stamp)
@@ -308,7 +294,7 @@ def current_announcements(db, shelter_id, at=None):
     """The announcements shown to residents now: [{"id", "ja", "en", "starts_at", "ends_at"}],
     newest first. Public: nothing here names a person or staff member."""
     stamp = at or now()
-    return _rows(db, """
+    return fetch_all(db, """
         select id, ja, en, starts_at, ends_at from announcements
         where shelter_id = ? and withdrawn_at is null and starts_at <= ? and (ends_at is null or ends_at > ?)
         order by starts_at desc, rowid desc""", [shelter_id, stamp, stamp])

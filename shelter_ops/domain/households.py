@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import event_seen, new_id, now, record_event, write
+from ..db import event_seen, fetch_all, fetch_one, new_id, now, record_event, write
 from . import codes, prereg
 from .errors import Conflict, Invalid, NotFound
 
@@ -173,17 +173,6 @@ MAX_PERSONS = 30
 
 # --- helpers ---
 
-def _rows(db, sql, args=()):
-    cur = db.execute(sql, args)
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
-
-
-def _row(db, sql, args=()):
-    rows = _rows(db, sql, args)
-    return rows[0] if rows else None
-
-
 def _insert(db, table, record):
     # plain SQL: registration is on the hot path, and sqlite-utils' insert inspects the table each time
     keys = list(record)
@@ -240,6 +229,19 @@ def _age_from(birth_date, today=None):
     today = today or date.today()
     born = date.fromisoformat(birth_date)
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def age_of(person, today=None):
+    """A person's age today: from the date of birth where known, else the age given; None if neither."""
+    if person.get("birth_date"):
+        try:
+            return _age_from(str(person["birth_date"])[:10], today)
+        except ValueError:
+            pass
+    try:
+        return int(person["age"]) if person.get("age") not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _record(data, what_ja, what_en):
@@ -328,7 +330,7 @@ def _decode_person(person):
 
 def _household_out(db, household, *, include_sensitive=True, include_hidden=True):
     persons = [_decode_person(p) for p in
-               _rows(db, "select * from persons where household_id = ? order by position", [household["id"]])]
+               fetch_all(db, "select * from persons where household_id = ? order by position", [household["id"]])]
     out = dict(household)
     out["display_number"] = codes.display(household["reception_number"])
     out["persons"] = persons
@@ -359,7 +361,7 @@ def restrict(household, *, include_sensitive=False, include_hidden=False):
 
 def get(db, household_id, **kwargs):
     """A household with its persons. :raise NotFound:"""
-    household = _row(db, "select * from households where id = ?", [household_id])
+    household = fetch_one(db, "select * from households where id = ?", [household_id])
     if household is None:
         raise NotFound("世帯が見つかりません。", "No such household.")
     return _household_out(db, household, **kwargs)
@@ -367,7 +369,7 @@ def get(db, household_id, **kwargs):
 
 def by_number(db, code, **kwargs):
     """The household with this reception number, or None."""
-    household = _row(db, "select * from households where reception_number = ?", [code])
+    household = fetch_one(db, "select * from households where reception_number = ?", [code])
     return None if household is None else _household_out(db, household, **kwargs)
 
 
@@ -409,7 +411,7 @@ def register(db, shelter_id, household, persons, *, actor, source, status="pendi
         raise Invalid(f"1世帯は{MAX_PERSONS}人までです。", f"A household has at most {MAX_PERSONS} persons.")
     with write(db):
         if request_id and event_seen(db, request_id):
-            done = _row(db, "select payload from events where id = ?", [request_id])
+            done = fetch_one(db, "select payload from events where id = ?", [request_id])
             return get(db, json.loads(done["payload"])["household_id"])
         shelter = _shelter(db, shelter_id)
         _require_open(shelter)
@@ -462,19 +464,19 @@ def check_in(db, shelter_id, code, *, actor, request_id=None, key=None):
         number = codes.validate(text)
     with write(db):
         if request_id and event_seen(db, request_id):
-            done = _row(db, "select payload from events where id = ?", [request_id])
+            done = fetch_one(db, "select payload from events where id = ?", [request_id])
             return {"household": get(db, json.loads(done["payload"])["household_id"]), "already": True,
                     "warnings": []}
         shelter = _shelter(db, shelter_id)
         _require_open(shelter)
         if sealed:
-            row = _row(db, "select * from households where prereg_ref = ? order by registered_at desc limit 1", [ref])
+            row = fetch_one(db, "select * from households where prereg_ref = ? order by registered_at desc limit 1", [ref])
             if row is None:
                 created = register(db, shelter["id"], {**household_data, "prereg_ref": ref}, persons_data,
                                    actor=actor, source="prereg", status="checked_in", request_id=request_id)
                 return {"household": created, "already": False, "warnings": _elsewhere(db, created)}
         else:
-            row = _row(db, "select * from households where reception_number = ?", [number])
+            row = fetch_one(db, "select * from households where reception_number = ?", [number])
             if row is None:
                 if codes.reserved(db, number):
                     raise NotFound(f"受付番号 {codes.display(number)} は紙の避難者カードの番号です。"
@@ -512,7 +514,7 @@ def _elsewhere(db, household):
     for person in household["persons"]:
         if not person.get("name") or person.get("non_disclosure"):
             continue
-        rows = _rows(db, """
+        rows = fetch_all(db, """
             select s.name as shelter_name, s.name_en as shelter_name_en from persons p
             join households h on h.id = p.household_id join shelters s on s.id = h.shelter_id
             where p.name = ? and coalesce(p.birth_date, '') = coalesce(?, '') and h.id != ?
@@ -530,7 +532,7 @@ def _elsewhere(db, household):
 # --- movements ---
 
 def _household_at(db, shelter_id, household_id):
-    row = _row(db, "select * from households where id = ?", [household_id])
+    row = fetch_one(db, "select * from households where id = ?", [household_id])
     if row is None or row["shelter_id"] != shelter_id:
         raise NotFound("この避難所にその世帯はありません。", "No such household at this shelter.")
     return row
@@ -605,7 +607,7 @@ def transfer(db, household_id, to_shelter_id, *, actor, request_id=None, from_sh
         if request_id and event_seen(db, request_id):
             household = get(db, household_id)
             return {"household": household, "from": household["transferred_from"], "warnings": []}
-        row = _row(db, "select * from households where id = ?", [household_id])
+        row = fetch_one(db, "select * from households where id = ?", [household_id])
         if row is None or (from_shelter_id and row["shelter_id"] != from_shelter_id):
             raise NotFound("この避難所にその世帯はありません。", "No such household at this shelter.")
         if row["status"] not in ("checked_in", "pending"):
@@ -719,7 +721,7 @@ def roster(db, shelter_id, *, include_sensitive=False, include_hidden=False, sta
     out unless `include_hidden`. Ordered by reception number.
     """
     marks = ",".join("?" * len(statuses))
-    rows = _rows(db, f"select * from households where shelter_id = ? and status in ({marks}) "
+    rows = fetch_all(db, f"select * from households where shelter_id = ? and status in ({marks}) "
                      f"order by registered_at, reception_number", [shelter_id, *statuses])
     return [_household_out(db, row, include_sensitive=include_sensitive, include_hidden=include_hidden)
             for row in rows]

@@ -1,6 +1,6 @@
 """What each printed document needs, as plain data: public facts for maps and posters, the roster for staff."""
 import warnings
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from ..db import now, record_event, write
@@ -90,20 +90,6 @@ def card_numbers(db, shelter, n, *, actor):
     return codes.reserve_block(db, shelter["id"], n, actor=actor)
 
 
-def _age(person, today=None):
-    if person.get("age") is not None:
-        return person["age"]
-    birth = person.get("birth_date")
-    if not birth:
-        return None
-    try:
-        born = date.fromisoformat(birth)
-    except ValueError:
-        return None
-    today = today or date.today()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def _health(person):
     parts = list(person.get("allergens") or [])
     if person.get("allergens_other"):
@@ -131,7 +117,7 @@ def roster_data(db, shelter, *, sensitive, actor):
             if person.get("status") == "out":
                 continue
             entry = {"name": person.get("name") or "", "kana": person.get("kana") or "",
-                     "sex": households.SEXES.get(person.get("sex"), ("",))[0], "age": _age(person),
+                     "sex": households.SEXES.get(person.get("sex"), ("",))[0], "age": households.age_of(person),
                      "relation": person.get("relation") or "",
                      "non_disclosure": bool(person.get("non_disclosure")) and sensitive}
             if person.get("status") == "away":

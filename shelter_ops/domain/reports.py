@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import new_id, now, record_event, write
+from ..db import fetch_all, new_id, now, parse_time, record_event, write
 from . import shelters
 from .errors import Conflict, Invalid, NotFound
 
@@ -374,7 +374,7 @@ def _decode(row):
 
 
 def get(db, report_id):
-    rows = shelters._rows(db, "select * from reports where id = ?", [report_id])
+    rows = fetch_all(db, "select * from reports where id = ?", [report_id])
     if not rows:
         raise NotFound("報告が見つかりません。", "No such report.")
     return _decode(rows[0])
@@ -386,7 +386,7 @@ def history(db, *, shelter_id=None, limit=None):
            + (" where r.shelter_id = ?" if shelter_id else "") + " order by r.at desc, r.no desc"
            + (" limit ?" if limit else ""))
     args = ([shelter_id] if shelter_id else []) + ([limit] if limit else [])
-    return [_decode(r) for r in shelters._rows(db, sql, args)]
+    return [_decode(r) for r in fetch_all(db, sql, args)]
 
 
 def has_final(db, shelter_id):
@@ -395,11 +395,6 @@ def has_final(db, shelter_id):
 
 # --- reminders ---
 
-def _parse(stamp):
-    value = datetime.fromisoformat(stamp)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def due(db, shelter, *, interval_hours, at=None):
     """When the shelter's next report is due and whether it is overdue: {"due_at", "overdue", "no"} or None.
 
@@ -407,14 +402,14 @@ def due(db, shelter, *, interval_hours, at=None):
     """
     if shelter["state"] not in ("opening", "open", "closing"):
         return None
-    at = _parse(at) if at else datetime.now(timezone.utc)
+    at = parse_time(at) if at else datetime.now(timezone.utc)
     previous = last(db, shelter["id"])
     if previous is None:
         if shelter["state"] == "opening":
             return None
-        due_at = _parse(shelter["opened_at"]) if shelter["opened_at"] else at
+        due_at = parse_time(shelter["opened_at"]) if shelter["opened_at"] else at
         return {"due_at": due_at.isoformat(), "overdue": True, "no": 1}
-    due_at = _parse(previous["at"]) + timedelta(hours=interval_hours)
+    due_at = parse_time(previous["at"]) + timedelta(hours=interval_hours)
     return {"due_at": due_at.isoformat(), "overdue": at >= due_at, "no": previous["no"] + 1}
 
 
@@ -433,7 +428,7 @@ def overdue(db, *, interval_hours, at=None):
 def occupancy_series(db):
     """Occupancy over time from the reports: {"shelters": {id: {"name", "points": [(at, total)]}},
     "total": [(at, sum of each shelter's latest figure)]}."""
-    rows = shelters._rows(db, "select r.shelter_id, r.at, r.total, s.name from reports r join shelters s "
+    rows = fetch_all(db, "select r.shelter_id, r.at, r.total, s.name from reports r join shelters s "
                               "on s.id = r.shelter_id order by r.at, r.no")
     series, latest, total = {}, {}, []
     for row in rows:

@@ -1,11 +1,11 @@
 """Residents' requests (要望): from a phone or keyed in from paper, anonymous if they wish; staff handle them."""
 import hashlib
-import unicodedata
 from datetime import datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import event_seen, new_id, now, record_event, write
+from ..db import event_seen, fetch_all, new_id, now, record_event, write
+from .text import free_text
 from .errors import Conflict, Invalid, NotFound, TooMany
 
 migrations = Migrations("resident_requests")
@@ -56,21 +56,6 @@ STATUSES = {"open": ("未対応", "Open"), "handled": ("対応済", "Handled")}
 SOURCES = {"phone": ("スマートフォン", "Phone"), "paper": ("用紙", "Paper")}
 
 
-def _rows(db, sql, args=()):
-    cur = db.execute(sql, args)
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
-
-
-def _text(value, ja, en, *, required=True, limit=1000):
-    # NFC, not NFKC: free text keeps its full-width punctuation as written
-    text = unicodedata.normalize("NFC", str(value or "")).strip()
-    if required and not text:
-        raise Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
-    if len(text) > limit:
-        raise Invalid(f"{ja}は{limit}文字以内にしてください。", f"The {en} can have at most {limit} characters.")
-    return text
-
 
 def client_key(address, secret):
     """An opaque key for a client (its IP address), so the rate limit stores no address."""
@@ -85,9 +70,9 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
         raise Invalid("種類を選んでください。", "Choose a category.")
     if not isinstance(source, str) or source not in SOURCES:
         raise Invalid("受付方法が不明です。", "Unknown source.")
-    text = _text(text, "要望の内容", "request")
-    name = "" if anonymous else _text(name, "お名前", "name", required=False, limit=100)
-    room = "" if anonymous else _text(room, "場所", "place", required=False, limit=100)
+    text = free_text(text, "要望の内容", "request")
+    name = "" if anonymous else free_text(name, "お名前", "name", required=False, limit=100)
+    room = "" if anonymous else free_text(room, "場所", "place", required=False, limit=100)
     item = {
         "id": new_id(),
         "shelter_id": shelter_id,
@@ -122,7 +107,7 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
 
 
 def get(db, request_id):
-    rows = _rows(db, "select * from resident_requests where id = ?", [request_id])
+    rows = fetch_all(db, "select * from resident_requests where id = ?", [request_id])
     if not rows:
         raise NotFound("要望が見つかりません。", "No such request.")
     return rows[0]
@@ -130,7 +115,7 @@ def get(db, request_id):
 
 def mark_handled(db, shelter_id, request_id, *, note="", actor):
     """Mark a request handled, with a note of what was done. Returns it."""
-    note = _text(note, "対応内容", "note", required=False, limit=1000)
+    note = free_text(note, "対応内容", "note", required=False, limit=1000)
     with write(db):
         item = get(db, request_id)
         if item["shelter_id"] != shelter_id:
@@ -150,7 +135,7 @@ def inbox(db, shelter_id, status=None):
     if status:
         sql += " and status = ?"
         args.append(status)
-    return _rows(db, sql + " order by case status when 'open' then 0 else 1 end, created_at desc, rowid desc", args)
+    return fetch_all(db, sql + " order by case status when 'open' then 0 else 1 end, created_at desc, rowid desc", args)
 
 
 def counts(db, shelter_id):

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import new_id, now, record_event, write
+from ..db import fetch_all, fetch_one, new_id, now, record_event, write
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 migrations = Migrations("shelters")
@@ -138,21 +138,9 @@ HAZARDS = {
 
 # --- reading ---
 
-def _row(db, sql, args):
-    cur = db.execute(sql, args)
-    row = cur.fetchone()
-    return None if row is None else dict(zip([c[0] for c in cur.description], row))
-
-
-def _rows(db, sql, args=()):
-    cur = db.execute(sql, args)
-    cols = [c[0] for c in cur.description]
-    return [dict(zip(cols, row)) for row in cur.fetchall()]
-
-
 def get(db, ref):
     """A shelter by 共通ID or by id. :raise NotFound:"""
-    shelter = _row(db, "select * from shelters where kyotsu_id = ? or id = ?", [ref, ref])
+    shelter = fetch_one(db, "select * from shelters where kyotsu_id = ? or id = ?", [ref, ref])
     if shelter is None:
         raise NotFound(f"避難所が見つかりません: {ref}", f"No such shelter: {ref}")
     return shelter
@@ -174,15 +162,15 @@ def list_all(db, *, state=None, include_hidden=True, ids=None):
         where.append(f"id in ({','.join('?' * len(ids))})")
         args.extend(ids)
     sql = "select * from shelters" + (" where " + " and ".join(where) if where else "")
-    return _rows(db, sql + " order by kyotsu_id, name", args)
+    return fetch_all(db, sql + " order by kyotsu_id, name", args)
 
 
 def zones(db, shelter_id):
-    return _rows(db, "select * from zones where shelter_id = ? order by position, name", [shelter_id])
+    return fetch_all(db, "select * from zones where shelter_id = ? order by position, name", [shelter_id])
 
 
 def sites(db):
-    rows = _rows(db, "select * from emergency_sites order by kyotsu_id, name")
+    rows = fetch_all(db, "select * from emergency_sites order by kyotsu_id, name")
     for row in rows:
         row["hazards"] = json.loads(row["hazards"] or "[]")
         row["neighbourhoods"] = json.loads(row["neighbourhoods"] or "[]")
@@ -198,7 +186,7 @@ def checklist_items(path):
 
 def checklist(db, shelter_id, items):
     """The checklist items with who marked each and when (None where not done yet)."""
-    marks = {m["item"]: m for m in _rows(db, "select * from checklist_marks where shelter_id = ?", [shelter_id])}
+    marks = {m["item"]: m for m in fetch_all(db, "select * from checklist_marks where shelter_id = ?", [shelter_id])}
     return [{**item, "mark": marks.get(item["key"])} for item in items]
 
 

@@ -4,7 +4,9 @@ from datetime import date, datetime
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import event_seen, new_id, now, record_event, write
+from ..db import event_seen, fetch_all, new_id, now, record_event, write
+from . import households
+from .text import free_text
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
 migrations = Migrations("supplies")
@@ -104,20 +106,10 @@ INFANT_DAILY = {
 # --- helpers ---
 
 def _rows(db, sql, args=()):
-    cur = db.execute(sql, args)
-    cols = [c[0] for c in cur.description]
     # quantities are REAL; 24.0 reads as 24 on screens, paper and JSON
-    return [{c: int(v) if isinstance(v, float) and v.is_integer() else v for c, v in zip(cols, row)}
-            for row in cur.fetchall()]
+    return [{c: int(v) if isinstance(v, float) and v.is_integer() else v for c, v in found.items()}
+            for found in fetch_all(db, sql, args)]
 
-
-def _text(value, ja, en, *, required=True, limit=200):
-    text = unicodedata.normalize("NFKC", str(value or "")).strip()
-    if required and not text:
-        raise Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
-    if len(text) > limit:
-        raise Invalid(f"{ja}は{limit}文字以内にしてください。", f"The {en} can have at most {limit} characters.")
-    return text
 
 
 def _quantity(value, *, allow_zero=False):
@@ -159,12 +151,12 @@ def record_move(db, shelter_id, *, item, unit, direction, quantity, expiry=None,
     move = {
         "id": new_id(),
         "shelter_id": shelter_id,
-        "item": _text(item, "品名", "item"),
-        "unit": _text(unit, "単位", "unit", limit=20),
+        "item": free_text(item, "品名", "item", limit=200, fold=True),
+        "unit": free_text(unit, "単位", "unit", limit=20, fold=True),
         "direction": direction,
         "quantity": _quantity(quantity),
         "expiry": _date(expiry, "消費期限", "expiry date") if direction == "in" else None,
-        "note": _text(note, "備考", "note", required=False, limit=500),
+        "note": free_text(note, "備考", "note", required=False, limit=500, fold=True),
         "request_id": request_id,
         "actor": actor,
         "at": now(),
@@ -230,12 +222,12 @@ def create_request(db, shelter_id, *, item, quantity, unit, priority="normal", w
     request = {
         "id": new_id(),
         "shelter_id": shelter_id,
-        "item": _text(item, "品名", "item"),
+        "item": free_text(item, "品名", "item", limit=200, fold=True),
         "quantity": _quantity(quantity),
-        "unit": _text(unit, "単位", "unit", limit=20),
+        "unit": free_text(unit, "単位", "unit", limit=20, fold=True),
         "priority": priority,
         "wanted_by": _date(wanted_by, "希望日", "wanted-by date"),
-        "note": _text(note, "備考", "note", required=False, limit=500),
+        "note": free_text(note, "備考", "note", required=False, limit=500, fold=True),
         "status": "requested",
         "requested_by": actor,
         "requested_at": stamp,
@@ -292,7 +284,7 @@ def advance_request(db, request_id, to, *, actor, role, reason="", received_quan
     """
     if not isinstance(to, str) or to not in STATUSES or to == "requested":
         raise Invalid(f"不明な状態です: {to}", f"Unknown status: {to}")
-    reason = _text(reason, "理由", "reason", required=False, limit=500)
+    reason = free_text(reason, "理由", "reason", required=False, limit=500, fold=True)
     with write(db):
         if event_seen(db, event_id):
             return get_request(db, request_id)
@@ -352,22 +344,6 @@ def _list(value):
     return [str(v).strip() for v in value if str(v).strip()]
 
 
-def _age(person, today):
-    if person.get("age") not in (None, ""):
-        try:
-            return int(person["age"])
-        except (TypeError, ValueError):
-            pass
-    born = person.get("birth_date") or person.get("date_of_birth") or person.get("dob")
-    if born:
-        try:
-            b = date.fromisoformat(str(born)[:10])
-        except ValueError:
-            return None
-        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
-    return None
-
-
 def _allergen_key(name):
     name = unicodedata.normalize("NFKC", name).strip()
     for key, (ja, en) in ALLERGENS.items():
@@ -389,7 +365,7 @@ def estimate_from_persons(persons, *, days=1, today=None):
     for person in persons:
         total += 1
         codes = _codes(person.get("care_codes") or person.get("care_needs") or person.get("needs"))
-        age = _age(person, today)
+        age = households.age_of(person, today)
         if "INF" in codes or (age is not None and age < 2):
             infants += 1
         named = _list(person.get("allergies") or person.get("allergens")) + _list(person.get("allergens_other"))
@@ -433,8 +409,6 @@ def estimate_needs(db, shelter_id, *, days=1, today=None):
 
 
 def _roster_persons(db, shelter_id):
-    from . import households
-
     persons = []
     # 非公開 persons count too: they need formula like anyone else, and only counts leave here
     for household in households.roster(db, shelter_id, include_sensitive=True, include_hidden=True):
