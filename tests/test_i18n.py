@@ -41,3 +41,19 @@ def test_japanese_by_default_and_english_after_the_switch(app):
 def test_english_browsers_get_english(app):
     page = app.test_client().get("/login", headers={"Accept-Language": "en-US,en;q=0.9"}).get_data(as_text=True)
     assert "User name" in page
+
+
+def test_no_message_is_translated_two_ways_across_catalogs():
+    """The catalogs are merged, so one English message must have one Japanese meaning: a clash
+    once turned the HQ's "Open" (開設) into a supply request's "未完了"."""
+    seen, clashes = {}, []
+    for po in sorted((TRANSLATIONS / "ja" / "LC_MESSAGES").glob("*.po")):
+        with po.open("rb") as f:
+            for message in read_po(f):
+                msgid = message.id if isinstance(message.id, str) else message.id[0]
+                if not msgid or not message.string:
+                    continue
+                if msgid in seen and seen[msgid][1] != message.string:
+                    clashes.append(f"{msgid!r}: {seen[msgid][0]} {seen[msgid][1]!r} vs {po.name} {message.string!r}")
+                seen.setdefault(msgid, (po.name, message.string))
+    assert not clashes, "use a different English message for the other meaning:\n" + "\n".join(clashes)
