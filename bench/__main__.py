@@ -7,7 +7,7 @@ import traceback
 
 from . import BENCHMARKS_DOC
 from .harness import ROOT, Skip, machine, raise_nofile
-from .table import Row, render_markdown, render_text, write_performance
+from .table import Row, render_text, write_performance
 
 BENCHMARKS = ["api", "status", "live", "importer", "pdfs", "desk"]
 

@@ -3,12 +3,16 @@ that broadcasts the same `occupancy` payload to every client when GET /fire is a
 
 python -m bench.bare_socketio PORT
 """
-import json
-import sys
+from gevent import monkey
 
-import socketio
-from gevent import pywsgi
-from geventwebsocket.handler import WebSocketHandler
+monkey.patch_all()  # as run.py does in gevent mode: the same server stack, minus Flask and the app
+
+import json  # noqa: E402
+import sys  # noqa: E402
+
+import socketio  # noqa: E402
+from gevent import pywsgi  # noqa: E402
+from geventwebsocket.handler import WebSocketHandler  # noqa: E402
 
 PAYLOAD = {"kyotsu_id": "E1420400001111", "occupancy": 123, "capacity": 400, "level": "some", "stale": False,
            "updated_at": "2026-01-01T00:00:00+00:00", "m2_per_person": 3.5}

@@ -7,12 +7,13 @@ import socketio
 
 
 class Swarm:
-    def __init__(self, url, count, event="occupancy", join=None, batch=50, connect_timeout=60):
+    def __init__(self, url, count, event="occupancy", join=None, batch=50, connect_timeout=60, auth=None):
         assert url.startswith("http://127.0.0.1:"), "clients talk to 127.0.0.1 only"
         self.url = url
         self.count = count
         self.event = event
         self.join = join  # async join(client) after connecting (e.g. emit a room subscription)
+        self.auth = auth  # sent with the connection (shelter-ops: {"rooms": ["public"]})
         self.batch = batch
         self.connect_timeout = connect_timeout
         self.clients = []
@@ -33,7 +34,8 @@ class Swarm:
         deadline = time.monotonic() + self.connect_timeout
         for start in range(0, self.count, self.batch):
             made = [self._client(i) for i in range(start, min(self.count, start + self.batch))]
-            await asyncio.gather(*(c.connect(self.url, transports=["websocket"], wait_timeout=20) for c in made))
+            await asyncio.gather(*(c.connect(self.url, transports=["websocket"], wait_timeout=20,
+                                                   auth=self.auth) for c in made))
             if self.join:
                 await asyncio.gather(*(self.join(c) for c in made))
             self.clients.extend(made)
