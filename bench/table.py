@@ -77,7 +77,8 @@ def write_performance(path, rows, about, runs):
         "",
         "Measured by `make bench` (`.venv/bin/python -m bench`): the real server (`run.py`) on 127.0.0.1 and a",
         "fresh database, real clients on the same machine. Each figure is the median of "
-        f"{runs} runs; each baseline is measured in the same run and the ratio is figure ÷ baseline.",
+        f"{runs} runs; each baseline is measured in the same run. The ratio is always \"higher is better\", 1.0 = as",
+        "fast as the baseline: our rate ÷ the baseline's rate, or the baseline's time ÷ our time.",
         "",
         f"Machine: {describe(about)}.  Measured {stamp}.",
         "",
