@@ -3,7 +3,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shelter_ops.domain import daylog
+from shelter_ops.domain import clock, daylog
 
 REF_A = "E1420400001111"
 
@@ -31,7 +31,7 @@ def test_entries_are_kept_by_kind_and_day(db, shelter_a):
 def test_an_entry_without_a_day_goes_to_todays_page_in_japan_time(db, shelter_a):
     entry = daylog.add_entry(db, shelter_a["id"], kind="complaint", text="夜が寒い", author="佐藤")
     assert entry["day"] == datetime.now(timezone(timedelta(hours=9))).date().isoformat()
-    assert daylog.today("2026-11-21T15:30:00+00:00") == "2026-11-22"  # 00:30 in Japan
+    assert clock.today("2026-11-21T15:30:00+00:00") == "2026-11-22"  # 00:30 in Japan
 
 
 @pytest.mark.parametrize("fields, message", [
@@ -116,7 +116,7 @@ def test_staff_publish_from_the_editor_in_japan_time(app, db, shelter_a, signed_
                                                               "ends_at": until})
     assert response.status_code == 302
     item = daylog.current_announcements(db, shelter_a["id"])[0]
-    assert daylog.utc_to_local(item["ends_at"]) == until.replace("T", " ")
+    assert clock.utc_to_local(item["ends_at"]) == until.replace("T", " ")
     assert "18時に配食" in staff.get(f"/running/{REF_A}/announcements").get_data(as_text=True)
 
 
@@ -166,11 +166,11 @@ def test_day_view_counts_arrivals_departures_and_residents_requests(db, shelter_
     item = resident_requests.submit(db, shelter_a["id"], category="food", text="温かい食事を", anonymous=True)
     resident_requests.submit(db, shelter_a["id"], category="other", text="Wi-Fi", anonymous=True)
     resident_requests.mark_handled(db, shelter_a["id"], item["id"], actor="佐藤")
-    view = daylog.day_view(db, shelter_a["id"], daylog.today())
+    view = daylog.day_view(db, shelter_a["id"], clock.today())
     assert view["movements"]["arrived"] == 3 and view["movements"]["left"] == 1
     assert view["headcounts"]["now"] == 2
     assert view["resident_requests"] == {"received": 2, "handled": 1}
-    yesterday = (datetime.fromisoformat(daylog.today()) - timedelta(days=1)).date().isoformat()
+    yesterday = (datetime.fromisoformat(clock.today()) - timedelta(days=1)).date().isoformat()
     assert daylog.day_view(db, shelter_a["id"], yesterday)["movements"]["arrived"] == 0
 
 

@@ -175,3 +175,20 @@ def test_a_wrongly_typed_api_body_is_refused_with_the_field_named(shelter_a, api
     assert response.status_code == 400
     error = response.get_json()["error"]
     assert "入力の形式が正しくありません" in error["message_ja"] and "expected form" in error["message_en"]
+
+
+def test_checklist_times_are_shown_in_japan_time(db, shelter_a, signed_in):
+    from shelter_ops.domain import clock
+
+    staff = signed_in("staff", shelter_a)
+    staff.post("/shelters/E1420400001111/checklist/unlock")
+    done_at = shelters.checklist(db, shelter_a["id"], shelters.checklist_items("data/checklist.json"))[1]["mark"]["done_at"]
+    page = staff.get("/shelters/E1420400001111").get_data(as_text=True)
+    assert clock.utc_to_local(done_at) in page
+
+
+def test_japan_time_has_no_daylight_saving_and_crosses_midnight():
+    from shelter_ops.domain import clock
+
+    assert clock.utc_to_local("2026-07-01T15:30:00+00:00") == "2026-07-02 00:30"
+    assert clock.utc_to_local("2026-01-01T15:30:00") == "2026-01-02 00:30"  # a stamp without zone is UTC

@@ -157,11 +157,11 @@ def test_supply_request_lists_open_requests(signed_in, db, open_shelter):
 
 
 def test_daily_log_page_carries_the_days_entries(signed_in, db, open_shelter):
-    from shelter_ops.domain import daylog
+    from shelter_ops.domain import clock, daylog
 
     daylog.add_entry(db, open_shelter["id"], kind="decision", text="消灯は22時とする", author="lead")
     text = pdf_text(is_pdf(signed_in("staff", open_shelter).get("/shelters/E1420400003111/print/log.pdf")))
-    assert "運営日誌" in text and "消灯は22時とする" in text and daylog.today() in text
+    assert "運営日誌" in text and "消灯は22時とする" in text and clock.today() in text
 
 
 def test_hq_prints_the_city_map_with_basemap_and_a_qr_to_the_public_page(app, signed_in, db, open_shelter):

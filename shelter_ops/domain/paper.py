@@ -4,7 +4,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..db import now, record_event, write
-from . import capacity, codes, daylog, households, reports, shelters, supplies
+from . import capacity, clock, codes, daylog, households, reports, shelters, supplies
 from .errors import Invalid
 
 UNPLACED = ("未割当", "Not placed")
@@ -162,8 +162,8 @@ def supplies_data(db, config, shelter):
 
 def log_data(db, config, shelter, day=None):
     """The daily log page for `day` (default today, Japan time), pre-filled from the 運営日誌 entries."""
-    view = daylog.day_view(db, shelter["id"], day or daylog.today())
-    entries = {kind: [f"{daylog.utc_to_local(e['at'])[11:16] if e.get('at') else ''} {e['text']}".strip()
+    view = daylog.day_view(db, shelter["id"], day or clock.today())
+    entries = {kind: [f"{clock.utc_to_local(e['at'])[11:16] if e.get('at') else ''} {e['text']}".strip()
                       for e in rows] for kind, rows in view["by_kind"].items()}
     return {"shelter": header(shelter, config), "day": view["day"], "headcounts": view["headcounts"],
             "entries": entries, "supplies": view["supplies"]}

@@ -5,7 +5,7 @@ from flask import g, jsonify, redirect, render_template, request, session, url_f
 from flask_wtf.csrf import CSRFError
 
 from ..db import get_db
-from ..domain import accounts, shelters
+from ..domain import accounts, clock, shelters
 from ..domain.errors import DomainError, Forbidden
 from ..i18n import lang
 
@@ -114,6 +114,8 @@ def init_app(app):
     def too_large(_error):
         return error_response(DomainError("ファイルが大きすぎます。", "The file is too large.", status=413,
                                           code="TooLarge"))
+
+    app.add_template_filter(clock.utc_to_local, "local_time")
 
     @app.context_processor
     def inject_user():

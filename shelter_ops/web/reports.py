@@ -1,12 +1,12 @@
 """Reports to HQ: the shelter's report form (第N報) and HQ's history, occupancy chart and CSV."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
 from .. import live
-from ..db import get_db
-from ..domain import reports, shelters
+from ..db import get_db, parse_time
+from ..domain import clock, reports, shelters
 from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("reports", __name__)
@@ -76,11 +76,6 @@ def hq_reports_csv():
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#ff7f0e")
 
 
-def _time(stamp):
-    value = datetime.fromisoformat(stamp)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
 def _nice_max(value):
     if value <= 10:
         return 10
@@ -99,13 +94,13 @@ def occupancy_chart(series, *, width=880, height=320, max_lines=len(PALETTE)):
         return None
     left, right, top, bottom = 56, 200, 16, 40
     plot_w, plot_h = width - left - right, height - top - bottom
-    times = [_time(at) for at, _ in total]
+    times = [parse_time(at) for at, _ in total]
     t0, t1 = times[0], times[-1]
     span = max((t1 - t0).total_seconds(), 3600)
     y_max = _nice_max(max(n for _, n in total) or 1)
 
     def x(at):
-        return left + plot_w * (_time(at) - t0).total_seconds() / span
+        return left + plot_w * (parse_time(at) - t0).total_seconds() / span
 
     def y(n):
         return top + plot_h * (1 - n / y_max)
@@ -126,7 +121,7 @@ def occupancy_chart(series, *, width=880, height=320, max_lines=len(PALETTE)):
                      f'<text class="tick" x="{left - 6}" y="{y(n) + 4:.1f}" text-anchor="end">{int(n)}</text>')
     for at in (total[0][0], total[len(total) // 2][0], total[-1][0]):
         parts.append(f'<text class="tick" x="{x(at):.1f}" y="{height - bottom + 18}" text-anchor="middle">'
-                     f'{escape(_time(at).astimezone(JST).strftime("%m-%d %H:%M"))}</text>')
+                     f'{escape(parse_time(at).astimezone(clock.JST).strftime("%m-%d %H:%M"))}</text>')
     busiest = sorted(series["shelters"].items(), key=lambda kv: -max(n for _, n in kv[1]["points"]))[:max_lines]
     legend_y = top + 8
     for i, (_sid, item) in enumerate(busiest):
@@ -157,13 +152,3 @@ def _label_total():
 
     return _("Total")
 
-
-JST = timezone(timedelta(hours=9), "JST")
-
-
-@bp.app_template_filter("jst")
-def jst(stamp):
-    """An ISO time as 'YYYY-MM-DD HH:MM' in Japan time (HQ and shelters read the clock on the wall)."""
-    if not stamp:
-        return ""
-    return _time(stamp).astimezone(JST).strftime("%Y-%m-%d %H:%M")

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 
 from .. import live
 from ..db import get_db
-from ..domain import daylog, resident_requests, shelters
+from ..domain import clock, daylog, resident_requests, shelters
 from ..domain.errors import Conflict, NotFound
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
@@ -41,7 +41,7 @@ def display(ref):
         show = "both"
     return render_template("running/display.html", shelter=shelter, show=show, refresh=REFRESH_SECONDS,
                            items=daylog.current_announcements(get_db(), shelter["id"]),
-                           vocab=shelters, updated=daylog.utc_to_local(daylog.now()))
+                           vocab=shelters, updated=clock.utc_to_local(daylog.now()))
 
 
 @bp.route("/<ref>/requests", methods=["GET", "POST"])

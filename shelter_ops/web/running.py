@@ -3,7 +3,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import live
 from ..db import get_db
-from ..domain import daylog, resident_requests, shelters
+from ..domain import clock, daylog, resident_requests, shelters
 from ..domain.errors import Invalid
 from . import current_user, login_required, shelter_for, shelter_tool
 
@@ -14,15 +14,9 @@ shelter_tool("running.announcements", "お知らせ", "Announcements")
 shelter_tool("running.inbox", "要望", "Residents' requests")
 
 
-@bp.app_template_filter("jst_time")
-def jst_time(value):
-    """An ISO UTC time as 'YYYY-MM-DD HH:MM' in Japan time (the times staff live by)."""
-    return daylog.utc_to_local(value)
-
-
 def _day():
     value = request.args.get("day")
-    return daylog.parse_day(value) if value else daylog.today()
+    return clock.parse_day(value) if value else clock.today()
 
 
 @bp.route("/<ref>/log")
@@ -34,7 +28,7 @@ def log(ref):
     day = _day()
     return render_template("running/log.html", shelter=shelter, ref=shelters.ref(shelter),
                            view=daylog.day_view(db, shelter["id"], day), days=daylog.days(db, shelter["id"]),
-                           today=daylog.today(), vocab=daylog, done=request.args.get("done"))
+                           today=clock.today(), vocab=daylog, done=request.args.get("done"))
 
 
 @bp.route("/<ref>/log", methods=["POST"])
@@ -55,7 +49,7 @@ def announcements(ref):
     """The announcements editor: write in ja and en, choose start and end, take one down."""
     shelter = shelter_for(ref)
     return render_template("running/announcements.html", shelter=shelter, ref=shelters.ref(shelter),
-                           items=daylog.announcements(get_db(), shelter["id"]), local=daylog.utc_to_local,
+                           items=daylog.announcements(get_db(), shelter["id"]),
                            done=request.args.get("done"))
 
 
@@ -92,7 +86,7 @@ def inbox(ref):
     return render_template("running/inbox.html", shelter=shelter, ref=shelters.ref(shelter),
                            items=resident_requests.inbox(db, shelter["id"], status),
                            counts=resident_requests.counts(db, shelter["id"]), status=status,
-                           vocab=resident_requests, local=daylog.utc_to_local, done=request.args.get("done"))
+                           vocab=resident_requests, done=request.args.get("done"))
 
 
 @bp.route("/<ref>/requests", methods=["POST"])

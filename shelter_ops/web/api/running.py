@@ -3,7 +3,7 @@ from flask import jsonify, request
 
 from ... import live
 from ...db import get_db
-from ...domain import daylog, resident_requests, shelters, supplies
+from ...domain import clock, daylog, resident_requests, shelters, supplies
 from ...domain.errors import Invalid
 from . import api_user, bp, error_responses, json_body
 
@@ -102,7 +102,7 @@ def get_needs(ref):
 def get_log(ref):
     """One day of the daily log (?day=YYYY-MM-DD, default today in Japan)."""
     shelter = _shelter(ref)
-    day = request.args.get("day") or daylog.today()
+    day = request.args.get("day") or clock.today()
     return jsonify(daylog.day_view(get_db(), shelter["id"], day))
 
 
