@@ -3,7 +3,7 @@ import json
 from pathlib import Path
 
 from .db import new_id, now, record_event, write
-from .domain import accounts, shelters
+from .domain import accounts, daylog, households, shelters, supplies
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo" / "kamakura.json"
 
@@ -27,9 +27,40 @@ def load_if_empty(db, path=DEMO_FILE):
                 db["zones"].insert({"id": new_id(), "shelter_id": shelter_id, "position": position,
                                     "blocked_places": 0, "updated_at": now(), **zone})
         record_event(db, "demo.loaded", actor="system", payload={"shelters": len(demo["shelters"])})
+    _play(db, demo.get("activity", {}))
     lines = ["Demo data loaded. Demo accounts (name / password / role):"]
     for account in demo["accounts"]:
         shelter_id = shelters.get(db, account["shelter"])["id"] if account.get("shelter") else None
         accounts.add_user(db, account["name"], account["password"], account["role"], shelter_id=shelter_id)
         lines.append(f"  {account['name']:6} / {account['password']:16} / {account['role']}")
     return lines
+
+
+def _play(db, activity):
+    """A morning after the earthquake, through the same domain functions the screens use."""
+    actor = "demo"
+    for item in activity.get("open", []):
+        shelter_id = shelters.get(db, item["shelter"])["id"]
+        shelters.mark_item(db, shelter_id, "safety_check", items=_checklist(), actor=actor, result="usable")
+        shelters.transition(db, shelter_id, "open", actor=actor, role="hq", reason=item.get("reason", ""))
+        for i in range(item.get("heads", 0)):
+            sex = ("female", "male")[i % 2]
+            band = ("adult", "elderly", "child", "adult", "infant")[i % 5]
+            households.count_head(db, shelter_id, sex, band, actor=actor)
+    for item in activity.get("households", []):
+        households.register(db, shelters.get(db, item["shelter"])["id"], item["household"], item["persons"],
+                            actor=actor, source="desk", status="checked_in")
+    if "announcement" in activity:
+        item = activity["announcement"]
+        daylog.add_announcement(db, shelters.get(db, item["shelter"])["id"], ja=item["ja"], en=item["en"],
+                                actor=actor)
+    if "supply_request" in activity:
+        item = dict(activity["supply_request"])
+        shelter_id = shelters.get(db, item.pop("shelter"))["id"]
+        supplies.create_request(db, shelter_id, actor=actor, **item)
+
+
+def _checklist():
+    from .config import DEFAULTS
+
+    return shelters.checklist_items(DEFAULTS["CHECKLIST"])

@@ -56,6 +56,12 @@ def test_demo_loads_kamakuras_shelters_and_one_account_per_role(app, db):
     rows = shelters.list_all(db)
     assert len(rows) == 25 and all(len(shelters.zones(db, s["id"])) >= 3 for s in rows)
     assert app.test_cli_runner().invoke(args=["demo"]).output == ""  # never twice
+    from shelter_ops.domain import households
+
+    open_now = shelters.list_all(db, state="open")
+    assert {s["name"] for s in open_now} == {"御成小学校", "第一小学校", "大船小学校"}
+    counts = households.present_counts(db)
+    assert counts[shelters.get(db, "E1420400003111")["id"]]["total"] == 104 + 2
 
 
 def test_the_start_page_sends_each_role_to_its_screen(app, db, shelter_a, signed_in):
