@@ -56,6 +56,9 @@ def restore(src, db_path):
     _check(src)
     db_path = Path(db_path)
     kept = db_path.with_name(db_path.name + ".before-restore")
+    from .db import release_pool
+
+    release_pool(str(db_path))  # idle pooled connections of this process close while the old file is in place
     if db_path.exists():
         # fold the WAL into the old file so the kept copy is complete, then set it aside
         conn = sqlite3.connect(str(db_path))

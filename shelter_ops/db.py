@@ -1,6 +1,7 @@
-"""Storage: one SQLite connection per app context, migrations, the write transaction, the event log."""
+"""Storage: one SQLite connection per app context (pooled), migrations, the write transaction, the event log."""
 import contextlib
 import json
+import os
 import sqlite3
 import threading
 import uuid
@@ -57,11 +58,23 @@ def fetch_one(db, sql, args=()):
     return found[0] if found else None
 
 
+_made_folders = set()  # folders already created by connect(): one mkdir per folder per process
+
+
 def connect(path):
     """A connection with the pragmas every part of the app relies on."""
     if path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
+        folder = str(Path(path).parent)
+        if folder not in _made_folders:
+            Path(folder).mkdir(parents=True, exist_ok=True)
+            _made_folders.add(folder)
+    try:
+        conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
+    except sqlite3.OperationalError:
+        if path == ":memory:":
+            raise
+        Path(path).parent.mkdir(parents=True, exist_ok=True)  # the folder went away since
+        conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -155,13 +168,118 @@ def events(db, *, shelter_id=None, kind=None, limit=200):
     return out
 
 
-# --- Flask glue: one connection per app context ---
+# --- connection pool: requests reuse connections instead of opening one each ---
+#
+# Opening a connection (and sqlite_utils.Database's plugin hooks, and the four PRAGMAs) cost more
+# than a check-in itself (docs/PERFORMANCE.md). A request takes a pooled connection at its first
+# get_db() and gives it back at teardown, unless it is inside a transaction (a failed request's
+# half-done work never reaches the next request: that connection is closed, which rolls back).
+# Pools are keyed by database path; a connection remembers the file it opened (device, inode) and
+# is dropped when the path now names another file (restore, a test replacing the file), so a
+# replaced database is never served from a stale connection. `release_pool(path)` closes them
+# all at once (after replacing or deleting a file).
+
+POOL_SIZE = 8  # idle connections kept per database file
+POOL_PATHS = 4  # database files with a pool; the least recently used is closed beyond this
+_pools = {}  # path -> list of (db, file identity), most recently used path last
+_pool_lock = threading.Lock()
+
+
+def _identity(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _close_quietly(db):
+    try:
+        db.conn.close()
+    except Exception:  # noqa: BLE001 - a broken connection is dropped either way
+        pass
+
+
+def acquire(path):
+    """A connection to `path` from the pool, or a new one (":memory:" is never pooled)."""
+    if path == ":memory:":
+        return connect(path)
+    identity = _identity(path)
+    stale = []
+    found = None
+    with _pool_lock:
+        pool = _pools.get(path)
+        while pool:
+            db, opened = pool.pop()
+            if opened == identity and identity is not None:
+                found = db
+                break
+            stale.append(db)
+    for db in stale:
+        _close_quietly(db)
+    if found is not None:
+        return found
+    db = connect(path)
+    db._pool_identity = _identity(path)
+    return db
+
+
+def release(path, db):
+    """Give a connection back to the pool, or close it when it is mid-transaction, its file was
+    replaced, or the pool is full."""
+    db._writing = False
+    opened = getattr(db, "_pool_identity", None)
+    try:
+        reusable = (path != ":memory:" and opened is not None and not db.conn.in_transaction
+                    and opened == _identity(path))
+    except sqlite3.ProgrammingError:  # closed by its user
+        return
+    if reusable:
+        evicted = []
+        with _pool_lock:
+            pool = _pools.pop(path, [])
+            _pools[path] = pool  # most recently used last
+            if len(pool) < POOL_SIZE:
+                pool.append((db, opened))
+                db = None
+            while len(_pools) > POOL_PATHS:
+                oldest = next(iter(_pools))
+                evicted.extend(d for d, _ in _pools.pop(oldest))
+        for old in evicted:
+            _close_quietly(old)
+        if db is None:
+            return
+    if db.conn.in_transaction:
+        try:
+            db.conn.rollback()
+        except sqlite3.Error:
+            pass
+    _close_quietly(db)
+
+
+def release_pool(path=None):
+    """Close the pooled connections of `path` (every path when None): call it after replacing or
+    deleting a database file. Connections in use are not touched; they are dropped when returned."""
+    with _pool_lock:
+        if path is None:
+            dropped = [d for pool in _pools.values() for d, _ in pool]
+            _pools.clear()
+        else:
+            dropped = [d for d, _ in _pools.pop(str(path), [])]
+    for db in dropped:
+        _close_quietly(db)
+    return len(dropped)
+
+
+# --- Flask glue: one connection per app context, from the pool ---
 
 def get_db():
     from flask import current_app, g
 
     if "db" not in g:
-        g.db = connect(current_app.config["DB"])
+        path = current_app.config["DB"]
+        g.db = acquire(path)
+        g.db_path = path
     return g.db
 
 
@@ -169,8 +287,9 @@ def close_db(_exc=None):
     from flask import g
 
     db = g.pop("db", None)
+    path = g.pop("db_path", None)
     if db is not None:
-        db.close()
+        release(path, db)
 
 
 def init_app(app):
