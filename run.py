@@ -8,12 +8,63 @@ if os.environ.get("SHELTER_OPS_ASYNC_MODE", "threading").strip() == "gevent":
 
     monkey.patch_all()
 
+import socket  # noqa: E402
+
 from shelter_ops import create_app  # noqa: E402
 from shelter_ops.db import connect  # noqa: E402
 from shelter_ops.demo import load_if_empty  # noqa: E402
 from shelter_ops.live import socketio  # noqa: E402
 
 app = create_app()
+
+
+def no_delay_gevent():
+    """gevent's pywsgi sends a response's headers and body in two writes; without TCP_NODELAY the
+    second waits for the client's delayed ACK: 40 ms per keep-alive response (docs/PERFORMANCE.md).
+    Flask-SocketIO hard-codes handler_class=WebSocketHandler, so that class's __init__ is wrapped
+    in place to set TCP_NODELAY on each accepted socket. (Not a subclass bound to the module's name:
+    geventwebsocket calls `super(WebSocketHandler, self)` by that name, which then recurses.)"""
+    from geventwebsocket.handler import WebSocketHandler
+
+    if getattr(WebSocketHandler, "no_delay", False):
+        return
+    original = WebSocketHandler.__init__
+
+    def __init__(self, sock, *args, **kwargs):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # not a TCP socket (a UNIX socket): nothing to do
+            pass
+        original(self, sock, *args, **kwargs)
+
+    WebSocketHandler.__init__ = __init__
+    WebSocketHandler.no_delay = True
+
+
+def quiet_werkzeug_handler():
+    """Werkzeug's request handler without the access log line (threading mode); errors still log."""
+    from werkzeug.serving import WSGIRequestHandler
+
+    class QuietHandler(WSGIRequestHandler):
+        def log_request(self, code="-", size="-"):
+            pass
+
+    return QuietHandler
+
+
+def server_options(config):
+    """The keyword arguments for socketio.run(): the access log only when ACCESS_LOG is on.
+
+    Threading mode stays on Werkzeug's server, which always answers `Connection: close` (it cannot
+    drain an unread request body before the next request, so keep-alive is unsafe there); use
+    gevent mode where throughput matters (docs/PERFORMANCE.md)."""
+    options = {"allow_unsafe_werkzeug": True, "log_output": bool(config["ACCESS_LOG"])}
+    if config["ASYNC_MODE"] == "gevent":
+        no_delay_gevent()
+    elif not config["ACCESS_LOG"]:
+        options["request_handler"] = quiet_werkzeug_handler()
+    return options
+
 
 if __name__ == "__main__":
     if app.config["DEMO"]:
@@ -23,4 +74,4 @@ if __name__ == "__main__":
         db.close()
     host, port = app.config["HOST"], app.config["PORT"]
     print(f"shelter-ops: http://{host}:{port}/  (database: {app.config['DB']})")
-    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+    socketio.run(app, host=host, port=port, **server_options(app.config))

@@ -13,6 +13,7 @@ DEFAULTS = {
     "PORT": 5000,
     "PUBLIC_URL": "http://127.0.0.1:5000",  # printed on posters and maps
     "ASYNC_MODE": "threading",  # or "gevent"
+    "ACCESS_LOG": False,  # run.py: one log line per HTTP request (costs throughput)
     "MESSAGE_QUEUE": "",  # e.g. redis://127.0.0.1:6379/0 for several processes
     "DEMO": True,  # load the demo municipality into an empty database
     "CHECK_VENDOR": True,  # refuse to start without the npm browser files
