@@ -46,22 +46,28 @@ def feed_record(record):
 CACHE_SECONDS = 10  # the longest a computed list is reused, even when nothing was recorded
 
 
-def records():
-    """The published shelters as feed records, reused while nothing new is in the event log.
+def _current():
+    """The cache entry for the figures as they are now: {version, at, rows, feeds}.
 
     Every change appends an event (DESIGN §2), so the newest event's rowid tells whether the
-    figures can have changed; a crowd of phones then costs one tiny query per request.
-    """
+    figures can have changed (a hidden shelter vanishes with the next request); a crowd of phones
+    then costs one tiny query per request. The entry is replaced whole, never changed in place
+    (except for adding an encoded feed), so concurrent requests never see half of one."""
     db = get_db()
     cache = current_app.extensions.setdefault("shelter_ops_public", {})
     version = db.execute("select max(rowid) from events").fetchone()[0]
     now = time.monotonic()
-    if cache.get("version") == version and now - cache.get("at", 0) < CACHE_SECONDS:
-        rows = cache["rows"]
-    else:
+    entry = cache.get("entry")
+    if entry is None or entry["version"] != version or now - entry["at"] >= CACHE_SECONDS:
         rows = [feed_record(r) for r in capacity.public_snapshots(db, current_app.config)]
-        cache.update(version=version, at=now, rows=rows)
-    return [dict(r) for r in rows]  # callers add keys (distance) to their copies
+        entry = {"version": version, "at": now, "rows": rows, "feeds": {}}
+        cache["entry"] = entry
+    return entry
+
+
+def records():
+    """The published shelters as feed records (copies: callers add keys such as the distance)."""
+    return [dict(r) for r in _current()["rows"]]
 
 
 def _point(value):
@@ -154,39 +160,66 @@ def display(ref):
     return render_template("public/display.html", s=found[0], refresh=DISPLAY_REFRESH, **_page_globals())
 
 
-def _feed(body, mimetype):
-    """A feed response that nginx or a CDN may cache briefly, and that answers 304 when unchanged."""
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    response = Response(data, mimetype=mimetype)
-    response.set_etag(hashlib.sha256(data).hexdigest()[:32])
+def _feed(name, mimetype, encode):
+    """A feed response that nginx or a CDN may cache briefly, and that answers 304 when unchanged.
+
+    The encoded body and its ETag are kept with the records they came from, so a repeated request
+    (or an If-None-Match one) costs no encoding and no hashing until the figures change."""
+    entry = _current()
+    feed = entry["feeds"].get(name)
+    if feed is None:
+        body = encode([dict(r) for r in entry["rows"]])
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        feed = (data, hashlib.sha256(data).hexdigest()[:32])
+        entry["feeds"][name] = feed
+    data, etag = feed
+    response = Response(data, mimetype=mimetype)  # the bytes are shared, not copied
+    response.set_etag(etag)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     response.headers["Access-Control-Allow-Origin"] = "*"
-    return response.make_conditional(request)
+    return response.make_conditional(request)  # 304 (no body) when If-None-Match names this ETag
+
+
+def _status_json(rows):
+    body = {"municipality_code": current_app.config["MUNICIPALITY_CODE"],
+            "stale_minutes": current_app.config["STALE_MINUTES"],
+            "shelters": rows}
+    return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def _status_csv(rows):
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in rows:
+        writer.writerow([r["kyotsu_id"], r["name"], r["name_en"] or "", r["status"], r["occupancy"], r["capacity"],
+                         r["label_ja"], r["level"], "1" if r["stale"] else "", r["m2_per_person"],
+                         "" if r["lat"] is None else r["lat"], "" if r["lon"] is None else r["lon"],
+                         r["updated_at"] or ""])
+    return out.getvalue()
+
+
+def _status_geojson(rows):
+    features = []
+    for r in rows:
+        geometry = None if r["lat"] is None or r["lon"] is None else {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
+        properties = {k: v for k, v in r.items() if k not in ("lat", "lon")}
+        features.append({"type": "Feature", "id": r["kyotsu_id"], "geometry": geometry, "properties": properties})
+    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, sort_keys=True)
 
 
 @bp.route("/status.json")
 def status_json():
     """Every published shelter: level, count, capacity, freshness. Open data, no personal fields."""
-    body = {"municipality_code": current_app.config["MUNICIPALITY_CODE"],
-            "stale_minutes": current_app.config["STALE_MINUTES"],
-            "shelters": records()}
-    return _feed(json.dumps(body, ensure_ascii=False, sort_keys=True), "application/json")
+    return _feed("json", "application/json", _status_json)
 
 
 @bp.route("/status.csv")
 def status_csv():
     """The same as CSV (UTF-8 with BOM for Excel), columns named after the national attributes."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for r in records():
-        writer.writerow([r["kyotsu_id"], r["name"], r["name_en"] or "", r["status"], r["occupancy"], r["capacity"],
-                         r["label_ja"], r["level"], "1" if r["stale"] else "", r["m2_per_person"],
-                         "" if r["lat"] is None else r["lat"], "" if r["lon"] is None else r["lon"],
-                         r["updated_at"] or ""])
-    response = _feed(out.getvalue(), "text/csv")
+    response = _feed("csv", "text/csv", _status_csv)
     response.headers["Content-Disposition"] = "inline; filename=shelter-status.csv"
     return response
 
@@ -194,10 +227,4 @@ def status_csv():
 @bp.route("/status.geojson")
 def status_geojson():
     """The same as GeoJSON points (longitude, latitude) for any map."""
-    features = []
-    for r in records():
-        geometry = None if r["lat"] is None or r["lon"] is None else {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
-        properties = {k: v for k, v in r.items() if k not in ("lat", "lon")}
-        features.append({"type": "Feature", "id": r["kyotsu_id"], "geometry": geometry, "properties": properties})
-    body = {"type": "FeatureCollection", "features": features}
-    return _feed(json.dumps(body, ensure_ascii=False, sort_keys=True), "application/geo+json")
+    return _feed("geojson", "application/geo+json", _status_geojson)
