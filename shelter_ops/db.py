@@ -230,8 +230,8 @@ def release(path, db):
     db._writing = False
     opened = getattr(db, "_pool_identity", None)
     try:
-        reusable = (path != ":memory:" and opened is not None and not db.conn.in_transaction
-                    and opened == _identity(path))
+        # no stat here: acquire() checks the file before handing the connection out again
+        reusable = path != ":memory:" and opened is not None and not db.conn.in_transaction
     except sqlite3.ProgrammingError:  # closed by its user
         return
     if reusable:
