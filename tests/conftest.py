@@ -120,3 +120,72 @@ def api(app, db):
         return client
 
     return make
+
+
+# --- real browsers (headless Chromium, the system package) against the app on 127.0.0.1 ---
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path():
+    """The system Chromium; installed with apt-get when missing and we are root; else skip, saying why."""
+    import os
+    import shutil
+    import subprocess
+
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path:
+        return path
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, timeout=900, env=env)
+        path = shutil.which("chromium")
+        if path:
+            return path
+        pytest.skip("Chromium is not installed and `apt-get install -y chromium` did not install it")
+    pytest.skip("Chromium is not installed and this user cannot install it (run .ci/run as root, or "
+                "apt-get install chromium)")
+
+
+@pytest.fixture
+def live_server(app):
+    """The test's app served by Werkzeug in a thread on 127.0.0.1 (a free port); yields its URL."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser_page(live_server):
+    """A Japanese-locale Chromium tab on the live server. Any request that leaves 127.0.0.1 is
+    blocked and fails the test, and so does any script error on the page."""
+    sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download)")
+    path = chromium_path()
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(locale="ja-JP")
+        outside, errors = [], []
+
+        def only_here(route):
+            if route.request.url.startswith(live_server):
+                return route.continue_()
+            outside.append(route.request.url)
+            return route.abort()
+
+        context.route("**/*", only_here)
+        tab = context.new_page()
+        tab.on("pageerror", lambda error: errors.append(str(error)))
+        tab.set_default_timeout(15000)
+        yield tab
+        browser.close()
+        assert not outside, f"the page asked the internet for {outside}"
+        assert not errors, f"script errors: {errors}"

@@ -162,49 +162,6 @@ def test_a_client_that_reconnects_gets_the_current_figures(app, db, open_a, sign
 
 # --- in a real browser (headless Chromium): the page's script applies the updates ---
 
-@pytest.fixture
-def server(app):
-    import threading
-
-    from werkzeug.serving import make_server
-
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join(timeout=10)
-
-
-@pytest.fixture
-def browser_page(server):
-    import shutil
-
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        pytest.skip("chromium is not installed (.ci/run installs it)")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
-        context = browser.new_context(locale="ja-JP")
-        outside, errors = [], []
-
-        def only_here(route):
-            if route.request.url.startswith(server):
-                return route.continue_()
-            outside.append(route.request.url)
-            return route.abort()
-
-        context.route("**/*", only_here)
-        tab = context.new_page()
-        tab.on("pageerror", lambda error: errors.append(str(error)))
-        tab.set_default_timeout(10000)
-        yield tab
-        assert not outside, f"the page asked the internet for {outside}"
-        assert not errors, f"script errors: {errors}"
-        browser.close()
-
-
 def check_in_people(app, db, shelter, n):
     from shelter_ops.domain import households
 
@@ -216,8 +173,8 @@ def check_in_people(app, db, shelter, n):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("path", ["/public/", "/public/shelters/E1420400001111/display"])
-def test_the_public_pages_update_live_in_a_browser(app, db, open_a, server, browser_page, path):
-    browser_page.goto(server + path)
+def test_the_public_pages_update_live_in_a_browser(app, db, open_a, live_server, browser_page, path):
+    browser_page.goto(live_server + path)
     row = f'[data-kyotsu="{open_a["kyotsu_id"]}"]'
     assert browser_page.text_content(f"{row} [data-field=label]").strip() == "空いています"
     browser_page.wait_for_function("() => window.io && document.querySelector('[data-live-room]')")
@@ -230,13 +187,13 @@ def test_the_public_pages_update_live_in_a_browser(app, db, open_a, server, brow
 
 
 @pytest.mark.browser
-def test_hq_sees_the_alert_appear_live_in_a_browser(app, db, open_a, open_b, server, browser_page):
+def test_hq_sees_the_alert_appear_live_in_a_browser(app, db, open_a, open_b, live_server, browser_page):
     from shelter_ops.domain import accounts
 
     from conftest import PASSWORD
 
     accounts.add_user(db, "hq-browser", PASSWORD, "hq")
-    browser_page.goto(server + "/login")
+    browser_page.goto(live_server + "/login")
     browser_page.fill("input[name=name]", "hq-browser")
     browser_page.fill("input[name=password]", PASSWORD)
     browser_page.click("form button")

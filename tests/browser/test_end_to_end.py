@@ -12,8 +12,6 @@ a temporary folder), each under 300 KB.
 import io
 import os
 import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,32 +21,13 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.harness import PASSWORD, Server, prepare_db  # noqa: E402
+from conftest import CHROMIUM_ARGS, chromium_path  # noqa: E402
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TABLET = {"width": 1180, "height": 820}
 PHONE = {"width": 390, "height": 844}
 SHOT_LIMIT = 300 * 1024
-
-
-def chromium():
-    """The system Chromium; installed with apt-get when missing and we are root; else skip, saying why."""
-    path = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if path:
-        return path
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, timeout=600, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], capture_output=True, timeout=900, env=env)
-        path = shutil.which("chromium")
-        if path:
-            return path
-        pytest.skip("Chromium is not installed and `apt-get install -y chromium` did not install it")
-    pytest.skip("Chromium is not installed and this user cannot install it (run .ci/run as root, or "
-                "apt-get install chromium)")
 
 
 def shots_dir(tmp_path_factory):
@@ -78,7 +57,7 @@ def screenshot(page, folder, name):
 @pytest.fixture(scope="module")
 def playwright_api():
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download)")
-    path = chromium()
+    path = chromium_path()
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
         yield browser
