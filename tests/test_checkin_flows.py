@@ -120,7 +120,6 @@ def test_home_preregistration_qr_checks_in_at_a_second_server_sharing_only_the_k
 
 def test_a_tampered_or_truncated_preregistration_qr_is_refused_at_the_desk(tmp_path, db, shelter_a, signed_in):
     key = base64.b64encode(b"k" * 32).decode()
-    from flask import current_app  # noqa: F401  (the app fixture has no key: use the domain directly)
 
     open_shelter(db, shelter_a)
     sealed = prereg.seal(key, {}, [{"name": "X"}])

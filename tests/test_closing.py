@@ -119,7 +119,7 @@ def test_after_the_purge_no_personal_value_remains_in_the_database_file(app, db,
     left = family(db, shelter_a, phone="0467-55-1234")
     hidden = family(db, shelter_a, consent="public", non_disclosure=True, phone="080-1111-2222",
                     address="鎌倉市腰越9-9-9", people=SECRET)
-    stays = family(db, shelter_a, phone="0467-99-0000", address="鎌倉市材木座5-5",
+    family(db, shelter_a, phone="0467-99-0000", address="鎌倉市材木座5-5",
                    people=(("由比ヶ浜一郎", "ゆいがはまいちろう", "male", "2024-01-01", ["INF"]),))
     households.check_out(db, shelter_a["id"], left["id"], actor="desk")
     households.check_out(db, shelter_a["id"], hidden["id"], actor="desk")

@@ -1,7 +1,6 @@
 """Public pages and open-data feeds: counts and levels only, never a person, never a hidden shelter."""
 import csv
 import io
-import json
 import re
 from pathlib import Path
 

@@ -50,7 +50,6 @@ def test_a_report_is_due_after_the_interval(db, shelter_a):
     report = reports.submit(db, shelter["id"], {}, actor="lead")
     later = report["at"].replace("+00:00", "")
     assert not reports.due(db, shelter, interval_hours=6, at=later)["overdue"]
-    hour, rest = int(later[11:13]), later[13:]
     from datetime import datetime, timedelta
     seven = (datetime.fromisoformat(later) + timedelta(hours=7)).isoformat()
     assert reports.due(db, shelter, interval_hours=6, at=seven) == {

@@ -1,7 +1,7 @@
 """Residents' requests (要望): from a phone or from paper, anonymous if wished, handled by staff, rate-limited."""
 import pytest
 
-from shelter_ops.domain import resident_requests, shelters
+from shelter_ops.domain import shelters
 
 REF_A = "E1420400001111"
 
