@@ -5,8 +5,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from . import printing
 from .db import get_db
-from .domain import paper, shelters
+from .domain import shelters
 from .domain.errors import DomainError
 
 SIZE = click.option("--size", type=click.Choice(["A4", "A3"], case_sensitive=False), default="A4", show_default=True)
@@ -17,8 +18,11 @@ def _output(kind):
                         help=f"PDF file to write (default: {kind}[-<共通ID>].pdf).")
 
 
-def _write(data, output, kind, shelter=None):
-    path = Path(output or paper.default_filename(kind, shelter))
+def _print(kind, shelter_ref, output, **options):
+    """Render document `kind` (of the shelter `shelter_ref`, if any) and write it to `output`."""
+    shelter = _shelter(shelter_ref) if shelter_ref else None
+    data, filename = printing.render(kind, get_db(), current_app.config, shelter, actor="cli", **options)
+    path = Path(output or filename)
     path.write_bytes(data)
     click.echo(f"wrote {path} ({len(data) // 1024} KB)")
 
@@ -28,10 +32,6 @@ def _shelter(ref):
         return shelters.get(get_db(), ref)
     except DomainError as error:
         raise click.ClickException(f"{error.ja}\n{error.en}") from None
-
-
-def _font():
-    return current_app.config.get("FONT_PATH") or ""
 
 
 def _guard(func):
@@ -62,16 +62,7 @@ def print_group():
 @_guard
 def print_map(size, landscape, no_sites, output):
     """The city paper map of every public shelter."""
-    from offline_print import map as paper_map
-
-    config = current_app.config
-    data = paper.map_data(get_db(), config, with_sites=not no_sites)
-    pdf = paper_map.render(
-        data["shelters"], sites=data["sites"], layers=paper.map_layers(config),
-        title=f"{config['MUNICIPALITY_NAME']} 避難所マップ", title_en=f"{config['MUNICIPALITY_NAME_EN']} shelter map",
-        size=size.upper(), landscape=landscape, qr_url=data["qr_url"], printed_at=paper.printed_at(),
-        data_date=data["data_date"], font_path=_font())
-    _write(pdf, output, "map")
+    _print("map", None, output, size=size.upper(), landscape=landscape, sites=not no_sites)
 
 
 @print_group.command("floor")
@@ -82,12 +73,7 @@ def print_map(size, landscape, no_sites, output):
 @_guard
 def print_floor(shelter, size, output):
     """Floor map of SHELTER (共通ID or id)."""
-    from offline_print import floor
-
-    shelter = _shelter(shelter)
-    data = paper.floor_data(get_db(), current_app.config, shelter)
-    _write(floor.render(**data, size=size.upper(), printed_at=paper.printed_at(), font_path=_font()), output,
-           "floor", shelter)
+    _print("floor", shelter, output, size=size.upper())
 
 
 @print_group.command("poster")
@@ -98,12 +84,7 @@ def print_floor(shelter, size, output):
 @_guard
 def print_poster(shelter, size, output):
     """Door poster of SHELTER with its self-registration QR code."""
-    from offline_print import poster
-
-    shelter = _shelter(shelter)
-    data = paper.poster_data(get_db(), current_app.config, shelter)
-    _write(poster.render(**data, size=size.upper(), printed_at=paper.printed_at(), font_path=_font()), output,
-           "poster", shelter)
+    _print("poster", shelter, output, size=size.upper())
 
 
 @print_group.command("cards")
@@ -114,12 +95,7 @@ def print_poster(shelter, size, output):
 @_guard
 def print_cards(shelter, count, output):
     """N pre-numbered household cards for SHELTER (reserves a block of reception numbers)."""
-    from offline_print import cards
-
-    shelter = _shelter(shelter)
-    numbers = paper.card_numbers(get_db(), shelter, count, actor="cli")
-    _write(cards.render(numbers=numbers, shelter_name=shelter["name"], shelter_name_en=shelter["name_en"] or "",
-                        printed_at=paper.printed_at(), font_path=_font()), output, "cards", shelter)
+    _print("cards", shelter, output, count=count)
 
 
 @print_group.command("roster")
@@ -130,12 +106,7 @@ def print_cards(shelter, count, output):
 @_guard
 def print_roster(shelter, sensitive, output):
     """Roster of SHELTER by zone (the print is logged)."""
-    from offline_print import roster
-
-    shelter = _shelter(shelter)
-    data = paper.roster_data(get_db(), shelter, sensitive=sensitive, actor="cli")
-    _write(roster.render(**data, printed_at=paper.printed_at(), font_path=_font()), output,
-           "roster-lead" if sensitive else "roster", shelter)
+    _print("roster", shelter, output, sensitive=sensitive)
 
 
 @print_group.command("report")
@@ -146,11 +117,7 @@ def print_roster(shelter, sensitive, output):
 @_guard
 def print_report(shelter, blank, output):
     """Status report (状況報告書) of SHELTER, pre-filled from live data."""
-    from offline_print import forms
-
-    shelter = _shelter(shelter)
-    data = paper.report_data(get_db(), current_app.config, shelter, blank=blank)
-    _write(forms.status_report(**data, printed_at=paper.printed_at(), font_path=_font()), output, "report", shelter)
+    _print("report", shelter, output, blank=blank)
 
 
 @print_group.command("supplies")
@@ -160,12 +127,7 @@ def print_report(shelter, blank, output):
 @_guard
 def print_supplies(shelter, output):
     """Supply request (物資要請書) of SHELTER with its open requests."""
-    from offline_print import forms
-
-    shelter = _shelter(shelter)
-    data = paper.supplies_data(get_db(), current_app.config, shelter)
-    _write(forms.supply_request(**data, printed_at=paper.printed_at(), font_path=_font()), output, "supplies",
-           shelter)
+    _print("supplies", shelter, output)
 
 
 @print_group.command("log")
@@ -176,8 +138,4 @@ def print_supplies(shelter, output):
 @_guard
 def print_log(shelter, day, output):
     """Daily log page (運営日誌) of SHELTER."""
-    from offline_print import forms
-
-    shelter = _shelter(shelter)
-    data = paper.log_data(get_db(), current_app.config, shelter, day)
-    _write(forms.daily_log(**data, printed_at=paper.printed_at(), font_path=_font()), output, "log", shelter)
+    _print("log", shelter, output, day=day)

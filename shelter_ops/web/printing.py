@@ -1,10 +1,9 @@
 """Printing: the paper documents of a shelter and the city map as PDFs, from the tablet screens and HQ."""
 from flask import Blueprint, Response, current_app, render_template, request
 
-from offline_print import cards, floor, forms, map as paper_map, poster, roster
-
+from .. import printing
 from ..db import get_db
-from ..domain import paper, shelters
+from ..domain import shelters
 from ..domain.errors import Forbidden, Invalid
 from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
@@ -14,15 +13,13 @@ MAX_CARDS = 500  # per run from a tablet; the CLI takes up to what codes.reserve
 CARD_ROLES = ("lead", "hq")  # who issues reception numbers for paper cards (as at the desk)
 
 
-def _pdf(data, filename):
+def _pdf(kind, shelter=None, **options):
+    data, filename = printing.render(kind, get_db(), current_app.config, shelter, actor=current_user()["name"],
+                                     **options)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # a roster must not linger in a shared browser cache
     return response
-
-
-def _font():
-    return current_app.config.get("FONT_PATH") or ""
 
 
 def _size():
@@ -46,20 +43,14 @@ def index(ref):
 @login_required
 def poster_pdf(ref):
     """Door poster with the self-registration QR code."""
-    shelter = shelter_for(ref)
-    data = paper.poster_data(get_db(), current_app.config, shelter)
-    return _pdf(poster.render(**data, size=_size(), printed_at=paper.printed_at(), font_path=_font()),
-                paper.default_filename("poster", shelter))
+    return _pdf("poster", shelter_for(ref), size=_size())
 
 
 @bp.route("/shelters/<ref>/print/floor.pdf")
 @login_required
 def floor_pdf(ref):
     """Floor map of the zones for the entrance wall."""
-    shelter = shelter_for(ref)
-    data = paper.floor_data(get_db(), current_app.config, shelter)
-    return _pdf(floor.render(**data, size=_size(), printed_at=paper.printed_at(), font_path=_font()),
-                paper.default_filename("floor", shelter))
+    return _pdf("floor", shelter_for(ref), size=_size())
 
 
 @bp.route("/shelters/<ref>/print/cards.pdf", methods=["POST"])
@@ -76,10 +67,7 @@ def cards_pdf(ref):
         n = 0
     if not 1 <= n <= MAX_CARDS:
         raise Invalid(f"枚数は1〜{MAX_CARDS}で指定してください。", f"Print between 1 and {MAX_CARDS} cards.")
-    numbers = paper.card_numbers(get_db(), shelter, n, actor=current_user()["name"])
-    return _pdf(cards.render(numbers=numbers, shelter_name=shelter["name"], shelter_name_en=shelter["name_en"] or "",
-                             printed_at=paper.printed_at(), font_path=_font()),
-                paper.default_filename("cards", shelter))
+    return _pdf("cards", shelter, count=n)
 
 
 @bp.route("/shelters/<ref>/print/roster.pdf")
@@ -90,39 +78,28 @@ def roster_pdf(ref):
     shelter = shelter_for(ref)
     user = current_user()
     sensitive = user["role"] in ("lead", "hq") and request.args.get("edition") != "staff"
-    data = paper.roster_data(get_db(), shelter, sensitive=sensitive, actor=user["name"])
-    return _pdf(roster.render(**data, printed_at=paper.printed_at(), font_path=_font()),
-                paper.default_filename("roster-lead" if sensitive else "roster", shelter))
+    return _pdf("roster", shelter, sensitive=sensitive)
 
 
 @bp.route("/shelters/<ref>/print/report.pdf")
 @login_required
 def report_pdf(ref):
     """状況報告書, pre-filled from live data (?blank=1 for the empty form)."""
-    shelter = shelter_for(ref)
-    data = paper.report_data(get_db(), current_app.config, shelter, blank=bool(request.args.get("blank")))
-    return _pdf(forms.status_report(**data, printed_at=paper.printed_at(), font_path=_font()),
-                paper.default_filename("report", shelter))
+    return _pdf("report", shelter_for(ref), blank=bool(request.args.get("blank")))
 
 
 @bp.route("/shelters/<ref>/print/supplies.pdf")
 @login_required
 def supplies_pdf(ref):
     """物資要請書 with the open requests written in and blank rows."""
-    shelter = shelter_for(ref)
-    data = paper.supplies_data(get_db(), current_app.config, shelter)
-    return _pdf(forms.supply_request(**data, printed_at=paper.printed_at(), font_path=_font()),
-                paper.default_filename("supplies", shelter))
+    return _pdf("supplies", shelter_for(ref))
 
 
 @bp.route("/shelters/<ref>/print/log.pdf")
 @login_required
 def log_pdf(ref):
     """運営日誌 page for a day (?day=YYYY-MM-DD, default today)."""
-    shelter = shelter_for(ref)
-    data = paper.log_data(get_db(), current_app.config, shelter, request.args.get("day") or None)
-    return _pdf(forms.daily_log(**data, printed_at=paper.printed_at(), font_path=_font()),
-                paper.default_filename("log", shelter))
+    return _pdf("log", shelter_for(ref), day=request.args.get("day") or None)
 
 
 @bp.route("/hq/print")
@@ -136,14 +113,8 @@ def hq_index():
 @login_required
 def map_pdf():
     """The city paper map (public facts only), A4/A3, portrait or landscape."""
-    config = current_app.config
-    data = paper.map_data(get_db(), config, with_sites=request.args.get("sites", "1") != "0")
-    pdf = paper_map.render(
-        data["shelters"], sites=data["sites"], layers=paper.map_layers(config),
-        title=f"{config['MUNICIPALITY_NAME']} 避難所マップ", title_en=f"{config['MUNICIPALITY_NAME_EN']} shelter map",
-        size=_size(), landscape=request.args.get("orientation") == "landscape", qr_url=data["qr_url"],
-        printed_at=paper.printed_at(), data_date=data["data_date"], font_path=_font())
-    return _pdf(pdf, "map.pdf")
+    return _pdf("map", size=_size(), landscape=request.args.get("orientation") == "landscape",
+                sites=request.args.get("sites", "1") != "0")
 
 
 shelter_tool("printing.index", "印刷（紙）", "Print (paper)")
