@@ -60,15 +60,6 @@ def refusal_has_both_languages(response):
         f"{response.status_code} without message_ja/message_en: {response.text[:300]}"
 
 
-# Operations that still answer 500 to wrongly typed JSON, found by this test and reported to their
-# owners. Their 5xx is tolerated (and listed by the last test as a warning) until fixed; every
-# other operation must pass. Remove an entry when its operation is fixed.
-KNOWN_5XX = {
-    # "POST /shelters/{ref}/example": "what still fails, and whose it is",
-}  # emptied at 14:20 on Nov 22: the six found earlier (wrongly typed JSON → 500) were fixed
-SEEN_KNOWN = set()
-
-
 @schema.parametrize()
 @settings(max_examples=5, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
@@ -76,27 +67,7 @@ def test_the_api_never_fails_with_5xx_and_explains_every_refusal(case):
     # every other case addresses a real open shelter, so bodies get validated past the 404
     if "ref" in (case.path_parameters or {}) and next(_turn) % 2 == 0:
         case.path_parameters["ref"] = REF
-    label = case.operation.label
-    try:
-        response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
-    except Exception:  # the WSGI transport re-raises what the app raised: that is a 500
-        if label in KNOWN_5XX:
-            SEEN_KNOWN.add(label)
-            return  # tolerated until fixed (the last test of this module lists it)
-        raise
-    if response.status_code >= 500 and label in KNOWN_5XX:
-        SEEN_KNOWN.add(label)
-        return
+    # the WSGI transport re-raises what the app raised (a 500): that fails the test as it should
+    response = case.call(headers={"Authorization": f"Bearer {TOKEN}"})
     case.validate_response(response, checks=[not_a_server_error])
     refusal_has_both_languages(response)
-
-
-def test_known_server_errors_are_still_listed():
-    """Not a pass/fail of the API: says which known 5xx were seen, so the list shrinks as they are fixed."""
-    import warnings
-
-    for label in sorted(SEEN_KNOWN):
-        warnings.warn(f"the API still answers 5xx: {label}: {KNOWN_5XX[label]}", stacklevel=1)
-    fixed = sorted(set(KNOWN_5XX) - SEEN_KNOWN)
-    if fixed:
-        warnings.warn(f"no 5xx seen in this run for {fixed}: if they are fixed, remove them from KNOWN_5XX", stacklevel=1)
