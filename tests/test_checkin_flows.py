@@ -274,7 +274,7 @@ def test_desk_screens_need_sign_in_and_the_own_shelter(app, db, shelter_a, shelt
 
 def test_the_desk_and_door_link_from_the_shelter_screen(db, shelter_a, signed_in):
     page = signed_in("staff", shelter_a).get("/shelters/E1420400001111").get_data(as_text=True)
-    assert "/shelters/E1420400001111/desk" in page and "/door/E1420400001111/poster" in page
+    assert "/shelters/E1420400001111/desk" in page and "/shelters/E1420400001111/print" in page
 
 
 def test_the_door_poster_qr_points_at_the_door_form(app, db, shelter_a):
@@ -287,8 +287,9 @@ def test_the_door_poster_qr_points_at_the_door_form(app, db, shelter_a):
     url = app.config["PUBLIC_URL"].rstrip("/") + DOOR
     decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr_png(url))))
     assert decoded[0].text == url
-    page = app.test_client().get(DOOR + "/poster").get_data(as_text=True)
-    assert url in page and "<svg" in page
+    assert app.test_client().get(DOOR + "/qr.svg").get_data(as_text=True).startswith("<")
+    poster = app.test_client().get(DOOR + "/poster")  # the old address leads to the printed poster
+    assert poster.status_code == 302 and poster.headers["Location"].endswith("/print/poster.pdf")
 
 
 def test_sending_the_door_form_twice_registers_once(app, db, shelter_a):

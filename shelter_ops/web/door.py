@@ -14,9 +14,8 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
 from ..db import get_db
-from ..domain import households, prereg, shelters
+from ..domain import households, paper, prereg, shelters
 from ..domain.errors import DomainError, Invalid, NotFound, TooMany
-from . import shelter_tool
 
 bp = Blueprint("door", __name__)
 
@@ -234,16 +233,14 @@ def household_qr(token):
 def door_qr(ref):
     """The QR code of this shelter's door page, for the poster at the entrance."""
     shelter = _public_shelter(get_db(), ref)
-    url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("door.form", ref=shelters.ref(shelter))
+    url = paper.door_url(current_app.config, shelter)
     return Response(str(qr_svg(url, level="Q")), mimetype="image/svg+xml")
 
 
 @bp.route("/door/<ref>/poster")
 def poster(ref):
-    """A page to print and put on the door: the QR and the address of the form."""
-    shelter = _public_shelter(get_db(), ref)
-    url = current_app.config["PUBLIC_URL"].rstrip("/") + url_for("door.form", ref=shelters.ref(shelter))
-    return render_template("door/poster.html", shelter=shelter, url=url, qr=qr_svg(url, level="Q"))
+    """The door poster is the printed one (printing.poster_pdf); this address keeps working."""
+    return redirect(url_for("printing.poster_pdf", ref=ref))
 
 
 @bp.route("/prereg", methods=["GET", "POST"])
@@ -276,4 +273,3 @@ def prereg_page():
                            persons=len(household_from_form(request.form)[1]) if sealed else 0)
 
 
-shelter_tool("door.poster", "入口QR（掲示用）", "Door QR poster", roles=("hq", "lead", "staff"))
