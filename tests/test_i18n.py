@@ -20,14 +20,23 @@ def japanese_catalog():
     return messages
 
 
+def screen_messages():
+    """{English message: file} of every _() in the code and templates."""
+    found = {}
+    for filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), METHODS):
+        found.setdefault(message if isinstance(message, str) else message[0], filename)
+    return found
+
+
 def test_every_screen_message_has_a_japanese_translation():
     catalog = japanese_catalog()
-    missing = []
-    for filename, _lineno, message, _comments, _context in extract_from_dir(str(ROOT), METHODS):
-        msgid = message if isinstance(message, str) else message[0]
-        if msgid not in catalog:
-            missing.append(f"{filename}: {msgid}")
+    missing = [f"{filename}: {msgid}" for msgid, filename in screen_messages().items() if msgid not in catalog]
     assert not missing, "add these to a .po file under shelter_ops/translations/ja:\n" + "\n".join(missing)
+
+
+def test_no_catalog_keeps_a_message_no_screen_uses():
+    unused = sorted(set(japanese_catalog()) - set(screen_messages()))
+    assert not unused, f"remove these from the .po files (no screen shows them any more): {unused}"
 
 
 def test_japanese_by_default_and_english_after_the_switch(app):
