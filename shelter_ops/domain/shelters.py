@@ -96,6 +96,7 @@ STATES = {
 
 # opening status of the national reporting standard (EEI v1.1)
 EEI_STATUS = {"standby": "未開設", "opening": "未開設", "open": "開設", "closing": "開設", "closed": "閉鎖"}
+EEI_STATUS_EN = {"未開設": "Not opened", "開設": "Open", "閉鎖": "Closed"}
 
 TRANSITIONS = {
     "standby": ("opening", "open"),

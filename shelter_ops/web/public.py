@@ -135,7 +135,7 @@ def minutes_ago(stamp):
 
 
 def _page_globals():
-    return {"levels": capacity.LEVELS, "stale_minutes": current_app.config["STALE_MINUTES"]}
+    return {"levels": capacity.LEVELS, "stale_label": capacity.STALE_LABEL, "stale_minutes": current_app.config["STALE_MINUTES"]}
 
 
 @bp.route("/")

@@ -3,7 +3,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import live
 from ..db import get_db
-from ..domain import clock, daylog, resident_requests, shelters
+from ..domain import clock, daylog, resident_requests, shelters, supplies
 from ..domain.errors import Invalid
 from . import current_user, login_required, shelter_for, shelter_tool
 
@@ -28,7 +28,7 @@ def log(ref):
     day = _day()
     return render_template("running/log.html", shelter=shelter, ref=shelters.ref(shelter),
                            view=daylog.day_view(db, shelter["id"], day), days=daylog.days(db, shelter["id"]),
-                           today=clock.today(), vocab=daylog, done=request.args.get("done"))
+                           today=clock.today(), vocab=daylog, directions=supplies.DIRECTIONS, done=request.args.get("done"))
 
 
 @bp.route("/<ref>/log", methods=["POST"])
