@@ -1,7 +1,6 @@
 """Public pages for residents (no login, no personal data): the display screen and the request form."""
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
-from .. import live
 from ..db import get_db
 from ..domain import clock, daylog, resident_requests, shelters
 from ..domain.errors import Conflict, NotFound
@@ -60,7 +59,6 @@ def request_form(ref):
             anonymous=anonymous or not form.get("name", "").strip(), source="phone", actor="resident",
             client=client, limit=current_app.config["RESIDENT_REQUEST_LIMIT"],
             window_minutes=current_app.config["RESIDENT_REQUEST_WINDOW_MINUTES"])
-        live.notify_shelter(shelter["id"])
         return redirect(url_for("residents.request_form", ref=ref, sent=1))
     return render_template("running/request_form.html", shelter=shelter, vocab=resident_requests,
                            sent=request.args.get("sent"), running=shelter["state"] in RUNNING,

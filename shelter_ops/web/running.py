@@ -1,7 +1,6 @@
 """Tablet screens for running the days: the daily log (運営日誌), announcements, residents' requests inbox."""
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from .. import live
 from ..db import get_db
 from ..domain import clock, daylog, resident_requests, shelters, supplies
 from ..domain.errors import Invalid
@@ -39,7 +38,6 @@ def add_entry(ref):
     entry = daylog.add_entry(get_db(), shelter["id"], kind=form.get("kind", ""), text=form.get("text", ""),
                              author=current_user()["name"], day=form.get("day") or None,
                              period=form.get("period") or None, count=form.get("count"))
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("running.log", ref=ref, day=entry["day"], done="entry"))
 
 
@@ -61,7 +59,6 @@ def add_announcement(ref):
     daylog.add_announcement(get_db(), shelter["id"], ja=form.get("ja", ""), en=form.get("en", ""),
                             starts_at=form.get("starts_at") or None, ends_at=form.get("ends_at") or None,
                             actor=current_user()["name"])
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("running.announcements", ref=ref, done="added"))
 
 
@@ -70,7 +67,6 @@ def add_announcement(ref):
 def withdraw_announcement(ref, announcement_id):
     shelter = shelter_for(ref)
     daylog.withdraw_announcement(get_db(), shelter["id"], announcement_id, actor=current_user()["name"])
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("running.announcements", ref=ref, done="withdrawn"))
 
 
@@ -99,7 +95,6 @@ def add_paper_request(ref):
                              name=form.get("name", ""), room=form.get("room", ""),
                              anonymous=form.get("anonymous") == "yes" or not form.get("name", "").strip(),
                              source="paper", actor=current_user()["name"])
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("running.inbox", ref=ref, done="added"))
 
 
@@ -109,5 +104,4 @@ def mark_handled(ref, request_id):
     shelter = shelter_for(ref)
     resident_requests.mark_handled(get_db(), shelter["id"], request_id, note=request.form.get("note", ""),
                                    actor=current_user()["name"])
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("running.inbox", ref=ref, done="handled"))

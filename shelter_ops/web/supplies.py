@@ -2,7 +2,6 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import live
 from ..db import get_db
 from ..domain import shelters, supplies
 from ..i18n import pick
@@ -58,7 +57,6 @@ def add_move(ref):
     supplies.record_move(get_db(), shelter["id"], item=form.get("item"), unit=form.get("unit"),
                          direction=form.get("direction", ""), quantity=form.get("quantity"),
                          expiry=form.get("expiry"), note=form.get("note", ""), actor=current_user()["name"])
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("supplies.shelter", ref=ref, done="move") + "#stock")
 
 
@@ -72,7 +70,6 @@ def add_request(ref):
                             unit=form.get("unit"), priority=form.get("priority", "normal"),
                             wanted_by=form.get("wanted_by"), note=form.get("note", ""),
                             actor=current_user()["name"])
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("supplies.shelter", ref=ref, done="request") + "#requests")
 
 
@@ -88,7 +85,6 @@ def advance(request_id, to):
                              reason=request.form.get("reason", ""),
                              received_quantity=request.form.get("received_quantity"),
                              expiry=request.form.get("expiry"))
-    live.notify_shelter(shelter["id"])
     if request.form.get("back") == "hq" and user["role"] == "hq":
         return redirect(url_for("supplies.hq_requests", done=to))
     return redirect(url_for("supplies.shelter", ref=shelters.ref(shelter), done=to) + "#requests")

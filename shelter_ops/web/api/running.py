@@ -1,7 +1,6 @@
 """API: supplies and requests to HQ, needs estimates, the daily log, announcements, residents' requests."""
 from flask import jsonify, request
 
-from ... import live
 from ...db import get_db
 from ...domain import clock, daylog, resident_requests, shelters, supplies
 from ...domain.errors import Invalid
@@ -38,7 +37,6 @@ def post_move(ref):
                                 direction=str(body.get("direction", "")), quantity=body.get("quantity"),
                                 expiry=body.get("expiry"), note=body.get("note", ""), actor=api_user()["name"],
                                 event_id=_request_id())
-    live.notify_shelter(shelter["id"])
     return jsonify(move or {"repeated": True}), 201 if move else 200
 
 
@@ -57,7 +55,6 @@ def post_supply_request(ref):
                                    unit=body.get("unit"), priority=str(body.get("priority") or "normal"),
                                    wanted_by=body.get("wanted_by"), note=body.get("note", ""),
                                    actor=api_user()["name"], event_id=_request_id())
-    live.notify_shelter(shelter["id"])
     return jsonify(item or {"repeated": True}), 201 if item else 200
 
 
@@ -81,7 +78,6 @@ def post_supply_transition(request_id):
     item = supplies.advance_request(db, request_id, str(body.get("to", "")), actor=user["name"], role=user["role"],
                                     reason=body.get("reason") or "", received_quantity=body.get("received_quantity"),
                                     expiry=body.get("expiry"), event_id=_request_id())
-    live.notify_shelter(item["shelter_id"])
     return jsonify(item)
 
 
@@ -113,7 +109,6 @@ def post_log(ref):
     entry = daylog.add_entry(get_db(), shelter["id"], kind=str(body.get("kind", "")), text=body.get("text", ""),
                              author=api_user()["name"], day=body.get("day"), period=body.get("period"),
                              count=body.get("count"), event_id=_request_id())
-    live.notify_shelter(shelter["id"])
     return jsonify(entry or {"repeated": True}), 201 if entry else 200
 
 
@@ -134,7 +129,6 @@ def post_announcement(ref):
     item = daylog.add_announcement(get_db(), shelter["id"], ja=body.get("ja", ""), en=body.get("en", ""),
                                    starts_at=body.get("starts_at"), ends_at=body.get("ends_at"),
                                    actor=api_user()["name"], event_id=_request_id())
-    live.notify_shelter(shelter["id"])
     return jsonify(item or {"repeated": True}), 201 if item else 200
 
 
@@ -142,7 +136,6 @@ def post_announcement(ref):
 def post_withdraw(ref, announcement_id):
     shelter = _shelter(ref)
     daylog.withdraw_announcement(get_db(), shelter["id"], announcement_id, actor=api_user()["name"])
-    live.notify_shelter(shelter["id"])
     return jsonify(ok=True)
 
 
@@ -168,7 +161,6 @@ def post_resident_request(ref):
                                     text=body.get("text", ""), name=name, room=str(body.get("room") or ""),
                                     anonymous=bool(body.get("anonymous")) or not name.strip(), source="paper",
                                     actor=api_user()["name"], event_id=_request_id())
-    live.notify_shelter(shelter["id"])
     return jsonify(item or {"repeated": True}), 201 if item else 200
 
 
@@ -179,7 +171,6 @@ def post_handled(ref, request_id):
     body = body if isinstance(body, dict) else {}  # the note is optional, and so is the body
     item = resident_requests.mark_handled(get_db(), shelter["id"], request_id, note=body.get("note", ""),
                                           actor=api_user()["name"])
-    live.notify_shelter(shelter["id"])
     return jsonify(item)
 
 
