@@ -250,3 +250,19 @@ def test_a_lead_cannot_transfer_a_household_of_another_shelter(db, open_a, shelt
                                                                 "to": "E1420400001111"})
     assert response.status_code == 404
     assert households.get(db, household["id"])["shelter_id"] == shelter_b["id"]
+
+
+def test_the_duplicate_warning_never_tells_where_a_non_disclosed_person_is(db, open_a, shelter_b, api):
+    """A 非公開 person is often hiding from an abuser: registering their name elsewhere must not reveal them."""
+    open_shelter(db, shelter_b)
+    client = api("hq")
+    hidden = {"household": {"staying": "shelter"},
+              "persons": [{"name": "逗子 梅子", "birth_date": "1980-05-05", "non_disclosure": True}]}
+    assert client.post("/api/v1/shelters/E1420400002111/checkins", json=hidden).status_code == 201
+    # someone registers the same name and birth date at the door of A; staff scan the number
+    seeker = households.register(db, open_a["id"], {"staying": "shelter"},
+                                 [{"name": "逗子 梅子", "birth_date": "1980-05-05"}], actor="door", source="door")
+    response = api("staff", open_a).post(f"{A}/checkins", json={"code": seeker["reception_number"]})
+    assert response.status_code == 201
+    assert response.json["warnings"] == []
+    assert "第二" not in response.get_data(as_text=True)

@@ -509,7 +509,9 @@ def _log_checkin(db, shelter, household, actor, request_id):
 
 
 def _elsewhere(db, household):
-    """Warnings for persons of this household who look checked in at another shelter (same name and birth date)."""
+    """Warnings for persons of this household who look checked in at another shelter (same name and birth date).
+
+    A 非公開 person on either side is never matched: the warning would tell staff where they are."""
     warnings = []
     for person in household["persons"]:
         if not person.get("name") or person.get("non_disclosure"):
@@ -518,7 +520,8 @@ def _elsewhere(db, household):
             select s.name as shelter_name, s.name_en as shelter_name_en from persons p
             join households h on h.id = p.household_id join shelters s on s.id = h.shelter_id
             where p.name = ? and coalesce(p.birth_date, '') = coalesce(?, '') and h.id != ?
-              and h.status = 'checked_in' and p.status != 'out' and h.shelter_id != ?""",
+              and h.status = 'checked_in' and p.status != 'out' and h.shelter_id != ?
+              and p.non_disclosure = 0""",
                      [person["name"], person.get("birth_date"), household["id"], household["shelter_id"]])
         for row in rows:
             warnings.append({
