@@ -257,3 +257,44 @@ def test_a_lead_of_another_shelter_cannot_move_or_purge_this_ones_people(db, she
     assert api("staff", shelter_a).post("/api/v1/shelters/E1420400001111/consolidate",
                                         json={"to": "E1420400002111", "confirm": True}).status_code == 403
     assert shelters.present_count(db, shelter_a["id"]) == 3
+
+
+# the ways a person types a name at an inquiry desk: spaces or none, kana either way, full or half width
+TYPED = ("鎌倉 花子", "鎌倉　花子", "鎌倉花子", "かまくら はなこ", "カマクラハナコ", "ｶﾏｸﾗ ﾊﾅｺ", "ｶﾏｸﾗﾊﾅｺ",
+         "腰越 秘子", "コシゴエヒデコ")
+
+
+def _forms(typed):
+    """Every spelling of a typed name that the database file could hold."""
+    import unicodedata
+
+    folded = "".join(unicodedata.normalize("NFKC", typed).split())
+    hira = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in folded)
+    kata = "".join(chr(ord(c) + 0x60) if "ぁ" <= c <= "ゖ" else c for c in folded)
+    return {typed, folded, hira, kata}
+
+
+def test_the_purge_removes_every_inquiry_about_the_shelters_people_however_the_name_was_typed(
+        app, db, shelter_a, shelter_b, api):
+    open_shelter(db, shelter_a)
+    seen = family(db, shelter_a, consent="public")
+    hidden = family(db, shelter_a, non_disclosure=True, people=SECRET)
+    for typed in TYPED:
+        for relation in ("household", "acquaintance"):
+            inquiries.ask(db, {"name": typed, "relation": relation, "inquirer_name": "横浜 次郎",
+                               "inquirer_contact": "045-000-1111", "reason": f"{typed}さんを探しています"},
+                          operator="hq")
+    # an inquiry about someone at no shelter stays in the log, as it was asked
+    inquiries.ask(db, {"name": "大船 三郎", "relation": "other", "inquirer_name": "藤沢 四郎"}, operator="hq")
+    for household in (seen, hidden):
+        households.check_out(db, shelter_a["id"], household["id"], actor="desk")
+    _closed_with_final_report(db, shelter_a)
+    hq = api("hq")
+    assert hq.post("/api/v1/shelters/E1420400001111/handover", json={"reason": "引き渡し"}).status_code == 200
+    assert hq.post("/api/v1/shelters/E1420400001111/purge", json={"confirm": True}).status_code == 200
+    after = _raw_bytes(app)
+    planted = set().union(*(_forms(t) for t in TYPED)) | {"横浜 次郎", "045-000-1111"}
+    assert sorted(v for v in planted if v.encode() in after) == []
+    assert "第一小学校".encode() not in b"".join(r[0].encode() for r in db.execute("select answer from inquiries"))
+    assert "大船三郎".encode() in after
+    assert len(inquiries.log(db)) == 2 * len(TYPED) + 1  # the log keeps that an inquiry was made

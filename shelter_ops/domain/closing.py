@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlite_utils.migrations import Migrations
 
 from ..db import now, parse_time, record_event, write
-from . import households, reports, shelters
+from . import households, inquiries, reports, shelters
 from .errors import Conflict, Forbidden, Invalid
 
 migrations = Migrations("closing")
@@ -439,6 +439,10 @@ def purge(db, shelter_id, *, actor, role, compact=True):
                 raise Conflict("本部への引き渡し（名簿の出力）の前には消去できません。先に引き渡してください。",
                                "Personal data cannot be removed before the handover export to HQ. Export first.")
             values = _personal_values(db, shelter["id"])
+            names = [n for row in db.execute("select p.name, p.kana from persons p join households h "
+                                             "on h.id = p.household_id where h.shelter_id = ?", [shelter["id"]])
+                     for n in row if n]
+            inquiries.forget_shelter(db, shelter["id"], names, removed=REMOVED)
             households_n, persons_n, counts = _summary(db, shelter["id"])
             ids = [r[0] for r in db.execute("select id from households where shelter_id = ?", [shelter["id"]])]
             hcols = households.PERSONAL_COLUMNS["households"]
