@@ -91,6 +91,9 @@ def register_commands(app):
     from .cli_purge import purge_command
 
     app.cli.add_command(purge_command)
+    from .cli_export import export_group
+
+    app.cli.add_command(export_group)
     for command in (import_command, users_group, tokens_group, demo_command):
         app.cli.add_command(command)
 

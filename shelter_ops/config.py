@@ -38,6 +38,11 @@ DEFAULTS = {
     "RESIDENT_REQUEST_WINDOW_MINUTES": 60,
     # reports to HQ
     "REPORT_INTERVAL_HOURS": 6,  # a periodic report (第N報) is due this long after the last one
+    # Lアラート (公共情報コモンズ) 避難所情報
+    "LALERT_ENDPOINT": "",  # the prefectural system's URL to POST the XML to; empty: download only
+    "LALERT_SENDER_ID": "",  # EDXL senderID; empty: <MUNICIPALITY_CODE>.shelter-ops
+    "LALERT_STATUS": "Actual",  # distributionStatus: Actual | Exercise (drills) | Test
+    "LALERT_DISASTER_NAME": "",  # 災害名 in the body, e.g. 令和8年12月の地震; can be given per issue
 }
 
 

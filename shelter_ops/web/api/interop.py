@@ -1,0 +1,80 @@
+"""API: HQ's exports to the national systems — Lアラート 避難所情報 (preview, issue, send, history)."""
+from flask import Response, current_app, jsonify, request
+
+from ...db import get_db
+from ...domain import lalert
+from ...domain.errors import Forbidden
+from . import api_user, bp, error_responses, json_body
+
+
+def _hq():
+    user = api_user()
+    if user["role"] != "hq":
+        raise Forbidden("この操作は本部だけができます。", "Only HQ can do this.")
+    return user
+
+
+def _summary(document):
+    return {key: document[key] for key in ("document_id", "revision", "previous_revision", "distribution_type",
+                                           "distribution_status", "report_at", "errata", "corrections", "totals",
+                                           "shelters") if key in document}
+
+
+@bp.route("/lalert")
+def lalert_preview():
+    """The document the next issue would send (nothing is recorded)."""
+    _hq()
+    return jsonify(_summary(lalert.next_document(get_db(), current_app.config)))
+
+
+@bp.route("/lalert", methods=["POST"])
+def lalert_post():
+    """Issue the next revision: the XML (or CSV) in the answer, or sent to LALERT_ENDPOINT with "send": true."""
+    user = _hq()
+    body = json_body() if request.get_data() else {}
+    options = {"cancel": body.get("cancel") is True, "reason": str(body.get("reason") or ""),
+               "status": body.get("status") or None, "disaster_name": body.get("disaster_name")}
+    db, config = get_db(), current_app.config
+    if body.get("send") is True:
+        document = lalert.send(db, config, actor=user["name"], role=user["role"], **options)
+        return jsonify({**_summary(document), "delivery": "sent", "endpoint": document["endpoint"]})
+    document = lalert.issue(db, config, actor=user["name"], role=user["role"], **options)
+    fmt = "csv" if body.get("format") == "csv" else "xml"
+    data = lalert.to_csv(document) if fmt == "csv" else lalert.to_xml(document)
+    return Response(data, mimetype="text/csv" if fmt == "csv" else "application/xml",
+                    headers={"Content-Disposition": f'attachment; filename="{lalert.filename(document, fmt)}"',
+                             "X-Document-Revision": str(document["revision"]), "Cache-Control": "no-store"})
+
+
+@bp.route("/lalert/history")
+def lalert_history():
+    """Issued revisions, newest first (without the shelter lists)."""
+    _hq()
+    return jsonify([{k: v for k, v in item.items() if k != "shelters"} for item in lalert.history(get_db())])
+
+
+ISSUE = {"type": "object", "properties": {
+    "cancel": {"type": "boolean", "description": "Withdraw the issued document (Cancel); needs a reason"},
+    "reason": {"type": "string", "description": "Errata text: why this corrects or withdraws the last issue"},
+    "status": {"type": "string", "enum": list(lalert.DISTRIBUTION_STATUSES), "nullable": True},
+    "disaster_name": {"type": "string", "nullable": True},
+    "format": {"type": "string", "enum": ["xml", "csv"]},
+    "send": {"type": "boolean", "description": "POST the XML to LALERT_ENDPOINT instead of returning it"}}}
+
+OPENAPI = {
+    "/lalert": {
+        "get": {"summary": "HQ: the next Lアラート 避難所情報 document as it would go out (nothing recorded)",
+                "responses": {"200": {"description": "Kind, revision, shelters, totals, corrections"},
+                              **error_responses(401, 403)}},
+        "post": {"summary": "HQ: issue the next revision (Report, Update, or Cancel); recorded as an event",
+                 "requestBody": {"required": False, "content": {"application/json": {"schema": ISSUE}}},
+                 "responses": {"200": {"description": "The EDXL-DE XML (or CSV), or the send's summary",
+                                       "content": {"application/xml": {"schema": {"type": "string"}},
+                                                   "text/csv": {"schema": {"type": "string"}}}},
+                               **error_responses(400, 401, 403, 409, 424)}},
+    },
+    "/lalert/history": {
+        "get": {"summary": "HQ: issued Lアラート revisions, newest first",
+                "responses": {"200": {"description": "Issued revisions"}, **error_responses(401, 403)}},
+    },
+}
