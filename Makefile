@@ -28,7 +28,7 @@ run: setup
 	$(PY) run.py
 
 test: setup
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 bench: setup
 	$(PY) -m bench

@@ -9,6 +9,7 @@ import os
 import sqlite3
 from pathlib import Path
 
+from .domain import clock
 from .domain.errors import Invalid
 
 
@@ -27,9 +28,8 @@ def backup(db_path, dest, *, pages=1024):
     Returns the path written. Safe while the server is writing."""
     dest = Path(dest)
     if dest.is_dir():
-        from datetime import datetime
 
-        dest = dest / f"shelter_ops-{datetime.now().strftime('%Y%m%d-%H%M%S')}.sqlite"
+        dest = dest / f"shelter_ops-{clock.utcnow().astimezone(clock.JST).strftime('%Y%m%d-%H%M%S')}.sqlite"
     if dest.resolve() == Path(db_path).resolve():
         raise Invalid("バックアップ先がデータベース自身です。", "The backup destination is the database itself.")
     dest.parent.mkdir(parents=True, exist_ok=True)

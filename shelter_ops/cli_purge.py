@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .db import get_db
-from .domain import closing, shelters
+from .domain import clock, closing, shelters
 from .domain.errors import DomainError
 
 
@@ -26,7 +26,7 @@ def purge_command(due, shelter_ref, today):
             result = closing.purge(db, shelter["id"], actor="cli", role="hq")
             click.echo(f"purged {shelter['name']}: {result['households']} households, {result['persons']} persons")
             return
-        when = date.fromisoformat(today) if today else date.today()
+        when = date.fromisoformat(today) if today else clock.local_date()
         result = closing.purge_due(db, when, retention_days=current_app.config["RETENTION_DAYS"], actor="cli")
     except (DomainError, ValueError) as error:
         raise click.ClickException(f"{error.ja}\n{error.en}" if isinstance(error, DomainError) else str(error))

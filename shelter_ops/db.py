@@ -1,48 +1,26 @@
-"""Storage: one SQLite connection per app context (pooled), migrations, the write transaction, the event log."""
+"""Storage: one SQLite connection per app context (pooled), migrations, the write transaction."""
 import contextlib
-import json
 import os
 import sqlite3
 import threading
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlite_utils
-from sqlite_utils.migrations import Migrations
+
+from .domain.clock import now, parse_time  # noqa: F401 - the one clock, re-exported for storage code
 
 # One process-wide lock in front of BEGIN IMMEDIATE: writers queue here instead of
 # spinning on "database is locked" (see DESIGN.md §2).
 _write_lock = threading.RLock()
 
-events_migrations = Migrations("events")
-
-
-@events_migrations()
-def create_events(db):
-    db["events"].create(
-        {"id": str, "at": str, "actor": str, "shelter_id": str, "kind": str, "payload": str},
-        pk="id",
-    )
-    db["events"].create_index(["shelter_id", "at"])
-    db["events"].create_index(["kind", "at"])
+# Called after each COMMIT with the set of shelter ids whose live figures may have changed (None: all);
+# live.py registers the one that tells the screens (so views never call live themselves).
+AFTER_COMMIT = []
 
 
 def new_id():
     return str(uuid.uuid4())
-
-
-def now():
-    """The current time as an ISO 8601 string in UTC, to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-
-
-def parse_time(stamp):
-    """An ISO 8601 string as an aware datetime (UTC where it names no zone); None stays None."""
-    if not stamp:
-        return None
-    value = datetime.fromisoformat(stamp)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def fetch_all(db, sql, args=()):
@@ -77,28 +55,32 @@ def connect(path):
         conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.execute("PRAGMA journal_mode=WAL")
-    db.execute("PRAGMA synchronous=NORMAL")
+    # FULL: a shelter's usual failure is a power cut, and NORMAL in WAL mode may lose the last
+    # acknowledged commits then (docs/architecture.md, "Durability")
+    db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=5000")
     return db
 
 
 def migration_sets():
-    """Every migration set in the order it applies: the core tables first, then each other domain
-    module that has a `migrations` attribute, by module name. A new module needs no registration."""
+    """Every migration set in the order it applies: the event log first, then each domain module's."""
     import importlib
-    import pkgutil
 
-    from . import domain
+    from . import eventlog
 
-    core = ["settings", "shelters", "accounts", "households"]
-    others = sorted(m.name for m in pkgutil.iter_modules(domain.__path__) if m.name not in core)
-    sets = [events_migrations]
-    for name in core + others:
-        module = importlib.import_module(f"{domain.__name__}.{name}")
-        if hasattr(module, "migrations"):
-            sets.append(module.migrations)
+    sets = [eventlog.migrations]
+    for name in MIGRATING_MODULES:
+        sets.append(importlib.import_module(f"shelter_ops.{name}").migrations)
     return sets
+
+
+# The modules with a `migrations` set, in the order their tables must be created (a new module is added here).
+MIGRATING_MODULES = [
+    "domain.settings", "domain.shelters", "domain.accounts", "domain.households", "domain.capacity",
+    "domain.closing", "domain.codes", "domain.daylog", "domain.inquiries", "domain.reports",
+    "domain.resident_requests", "domain.supplies",
+]
 
 
 def migrate(db):
@@ -108,7 +90,8 @@ def migrate(db):
 
 @contextlib.contextmanager
 def write(db):
-    """The one way to write: a process lock, then BEGIN IMMEDIATE; commit or roll back.
+    """The one way to write: a process lock, then BEGIN IMMEDIATE; commit or roll back; then tell the
+    screens about the shelters whose events were applied (AFTER_COMMIT).
 
     Nested calls on the same connection join the outer transaction, so domain
     functions compose (a transfer is a check-out and a check-in in one commit).
@@ -119,36 +102,44 @@ def write(db):
     with _write_lock:
         db.execute("BEGIN IMMEDIATE")
         db._writing = True
+        db._touched = set()
+        db._log_state = None  # eventlog's counters, read again in each transaction
         try:
             yield db
         except BaseException:
             db.conn.execute("ROLLBACK")
+            db._touched = set()
             raise
         else:
             db.conn.execute("COMMIT")
         finally:
             db._writing = False
+        changed, db._touched = db._touched, set()
+    if changed:
+        for hook in AFTER_COMMIT:
+            hook(changed)
 
 
-def event_seen(db, event_id):
-    """True when an event with this id is already recorded: the request was done before."""
-    return bool(event_id) and db.execute("select 1 from events where id = ?", [event_id]).fetchone() is not None
+def event_seen(db, op):
+    """True when operation `op` was done before (its events are in the log)."""
+    from .eventlog import done
+
+    return done(db, op) is not None
 
 
 def record_event(db, kind, *, actor, shelter_id=None, payload=None, event_id=None):
-    """Append an event (inside write()). Returns its id."""
-    event_id = event_id or new_id()
-    # plain SQL: this runs on every check-in, and sqlite-utils' insert inspects the table each time
-    db.execute(
-        "insert into events (id, at, actor, shelter_id, kind, payload) values (?, ?, ?, ?, ?, ?)",
-        [event_id, now(), actor or "system", shelter_id, kind,
-         json.dumps(payload or {}, ensure_ascii=False, sort_keys=True)],
-    )
-    return event_id
+    """The first round's way to log a change: an event whose kind changes no table (log_only).
+    Being replaced, module by module, by eventlog.emit with a handler per kind. Returns the event id."""
+    from . import eventlog
+
+    eventlog.log_only(kind, live=True)
+    return eventlog.emit(db, kind, payload, actor=actor, shelter_id=shelter_id, op=event_id).id
 
 
 def events(db, *, shelter_id=None, kind=None, limit=200):
-    """The newest events first, payloads decoded."""
+    """The newest events first, payloads decoded (personal facts are not included)."""
+    import json
+
     where, args = [], []
     if shelter_id:
         where.append("shelter_id = ?")
@@ -156,7 +147,8 @@ def events(db, *, shelter_id=None, kind=None, limit=200):
     if kind:
         where.append("kind = ?")
         args.append(kind)
-    sql = "select * from events" + (" where " + " and ".join(where) if where else "")
+    sql = "select id, at, actor, shelter_id, kind, payload from events" + (
+        " where " + " and ".join(where) if where else "")
     sql += " order by at desc, rowid desc limit ?"
     rows = db.execute(sql, [*args, limit]).fetchall()
     cols = ["id", "at", "actor", "shelter_id", "kind", "payload"]

@@ -131,6 +131,10 @@ def init_app(app):
         message_queue=app.config["MESSAGE_QUEUE"] or None,
     )
     app.extensions[EXTENSION] = Hub(app)
+    from . import db
+
+    if changed not in db.AFTER_COMMIT:
+        db.AFTER_COMMIT.append(changed)
 
 
 def _hub():
@@ -138,6 +142,16 @@ def _hub():
         return current_app.extensions.get(EXTENSION)
     except RuntimeError:  # outside the app (a script): nobody is listening here
         return None
+
+
+def changed(shelter_ids):
+    """After a COMMIT (db.AFTER_COMMIT): these shelters' figures may have changed; None among them means
+    every shelter (a setting all figures depend on)."""
+    hub = _hub()
+    if hub is None:
+        return
+    for shelter_id in shelter_ids:
+        hub.mark(shelter_id)
 
 
 def notify_shelter(shelter_id):

@@ -85,7 +85,7 @@ def recorded(path, keys):
     conn = sqlite3.connect(str(path))
     try:
         counts = {}
-        for (event_id,) in conn.execute("select id from events where id like 'api:%'"):
+        for (event_id,) in conn.execute("select op from events where op like 'api:%'"):
             suffix = event_id.rsplit(":", 1)[-1]
             counts[suffix] = counts.get(suffix, 0) + 1
         households = {row[0] for row in conn.execute("select id from households")}

@@ -177,8 +177,11 @@ def test_a_prefecture_file_of_3000_rows_imports_completely(db):
     assert count(db, "shelters") == 3000
     assert count(db, "events", "kind = 'shelter.imported'") == 3000
     assert shelters.get(db, "E1410000001111")["municipality_code"] == "141003"  # Yokohama
-    ids = [r[0] for r in db.execute("select id from shelters union all select id from events")]
-    assert len(set(ids)) == len(ids) and all(uuid.UUID(i).version == 4 and str(uuid.UUID(i)) == i for i in ids)
+    # shelter ids come from the 共通ID (every install agrees); event ids are time-ordered (UUIDv7)
+    assert all(r[0] == shelters.stable_id(r[1]) for r in db.execute("select id, kyotsu_id from shelters"))
+    ids = [r[0] for r in db.execute("select id from events order by rowid")]
+    assert len(set(ids)) == len(ids) and all(uuid.UUID(i).version == 7 and str(uuid.UUID(i)) == i for i in ids)
+    assert ids == sorted(ids)
 
 
 def test_progress_bar_on_a_large_file_does_not_change_the_result(db, tmp_path, capsys):

@@ -1,10 +1,11 @@
 """Capacity from floor area, congestion levels, overrides, freshness, and the occupancy snapshot."""
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlite_utils.migrations import Migrations
 
 from ..db import now, parse_time, record_event, write
+from . import clock
 from . import settings as settings_store
 from .errors import Invalid, NotFound
 
@@ -116,7 +117,7 @@ def level_for(occupancy, capacity, thresholds, *, is_open=True):
 
 
 def _utcnow():
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return clock.utcnow().replace(microsecond=0)
 
 
 # --- overrides and confirmations ---

@@ -1,16 +1,55 @@
-"""The shelters' clock: times are stored in UTC and read, typed and printed in Japan time (JST)."""
+"""The one clock: times are stored in UTC and read, typed and printed in Japan time (JST).
+
+Nothing else asks the system for the time, so a test (or the app config's CLOCK, a callable
+returning an aware datetime) sets the time everywhere at once."""
 import unicodedata
 from datetime import date, datetime, timedelta, timezone
 
-from ..db import parse_time
 from .errors import Invalid
 
 JST = timezone(timedelta(hours=9), "JST")  # no daylight saving
 
+_source = None  # set_source(): a callable returning an aware datetime, or None for the system clock
+
+
+def set_source(source):
+    """Read the time from `source()` from now on (None: the system clock)."""
+    global _source
+    _source = source
+
+
+def utcnow():
+    """Now, as an aware datetime in UTC."""
+    moment = _source() if _source is not None else datetime.now(timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
+def now():
+    """Now as an ISO 8601 string in UTC, to the second: how every stored time is written."""
+    return utcnow().replace(microsecond=0).isoformat()
+
+
+def now_ms():
+    """Now in milliseconds since 1970 (the event log's clock)."""
+    return int(utcnow().timestamp() * 1000)
+
+
+def parse_time(stamp):
+    """An ISO 8601 string as an aware datetime (UTC where it names no zone); None stays None."""
+    if not stamp:
+        return None
+    value = datetime.fromisoformat(stamp)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def local_date():
+    """Today's date in Japan (between 00:00 and 09:00 JST it is already tomorrow's date in Japan, not UTC's)."""
+    return utcnow().astimezone(JST).date()
+
 
 def today(at=None):
     """The shelter's calendar day (JST) of an ISO UTC time, or of now."""
-    moment = datetime.fromisoformat(at) if at else datetime.now(timezone.utc)
+    moment = datetime.fromisoformat(at) if at else utcnow()
     return moment.astimezone(JST).date().isoformat()
 
 

@@ -7,7 +7,7 @@ from datetime import date
 from sqlite_utils.migrations import Migrations
 
 from ..db import event_seen, fetch_all, fetch_one, new_id, now, record_event, write
-from . import codes, prereg
+from . import clock, codes, prereg
 from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("households")
@@ -226,7 +226,7 @@ def age_band(age):
 
 
 def _age_from(birth_date, today=None):
-    today = today or date.today()
+    today = today or clock.local_date()
     born = date.fromisoformat(birth_date)
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
@@ -411,7 +411,7 @@ def register(db, shelter_id, household, persons, *, actor, source, status="pendi
         raise Invalid(f"1世帯は{MAX_PERSONS}人までです。", f"A household has at most {MAX_PERSONS} persons.")
     with write(db):
         if request_id and event_seen(db, request_id):
-            done = fetch_one(db, "select payload from events where id = ?", [request_id])
+            done = fetch_one(db, "select payload from events where op = ? order by seq limit 1", [request_id])
             return get(db, json.loads(done["payload"])["household_id"])
         shelter = _shelter(db, shelter_id)
         _require_open(shelter)
@@ -464,7 +464,7 @@ def check_in(db, shelter_id, code, *, actor, request_id=None, key=None):
         number = codes.validate(text)
     with write(db):
         if request_id and event_seen(db, request_id):
-            done = fetch_one(db, "select payload from events where id = ?", [request_id])
+            done = fetch_one(db, "select payload from events where op = ? order by seq limit 1", [request_id])
             return {"household": get(db, json.loads(done["payload"])["household_id"]), "already": True,
                     "warnings": []}
         shelter = _shelter(db, shelter_id)

@@ -5,11 +5,11 @@ built by the same statements, as for a name nobody has heard of, or for a person
 """
 import json
 import unicodedata
-from datetime import date
 
 from sqlite_utils.migrations import Migrations
 
 from ..db import new_id, now, record_event, write
+from . import clock
 from .errors import Invalid
 
 migrations = Migrations("inquiries")
@@ -110,7 +110,7 @@ def clean_query(data):
             year = int(unicodedata.normalize("NFKC", str(year)).strip())
         except ValueError:
             raise Invalid("生まれた年は西暦4桁で入力してください。", "Enter the birth year as 4 digits.") from None
-        if not 1880 <= year <= date.today().year:
+        if not 1880 <= year <= clock.local_date().year:
             raise Invalid("生まれた年が正しくありません。", "The birth year is not plausible.")
     return {"name": name[:100], "birth_year": year, "relation": relation, "inquirer_name": inquirer,
             "inquirer_contact": " ".join(str(data.get("inquirer_contact") or "").split())[:200],
@@ -162,7 +162,7 @@ def ask(db, data, *, operator, today=None):
     Every path runs the same statements: one search, one log row, one event.
     """
     query = clean_query(data)
-    this_year = (today or date.today()).year
+    this_year = (today or clock.local_date()).year
     rows = db.execute(SEARCH_SQL, {
         "name": query["name"], "hira": _hiragana(query["name"]), "kata": _katakana(query["name"]),
         "year": query["birth_year"], "year_text": str(query["birth_year"] or ""), "this_year": this_year,

@@ -2,12 +2,12 @@
 import csv
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlite_utils.migrations import Migrations
 
 from ..db import fetch_all, new_id, now, parse_time, record_event, write
-from . import shelters
+from . import clock, shelters
 from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("reports")
@@ -332,7 +332,7 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_
             done = db.execute("select id from reports where id = ?", [event_id]).fetchone()
             if done:
                 return get(db, done[0])
-            if db.execute("select 1 from events where id = ?", [event_id]).fetchone():
+            if db.execute("select 1 from events where op = ?", [event_id]).fetchone():
                 raise Conflict("この Idempotency-Key は別の操作で使われています。",
                                "This Idempotency-Key was used for another request.")
         current = draft(db, shelter_id, config=config)
@@ -402,7 +402,7 @@ def due(db, shelter, *, interval_hours, at=None):
     """
     if shelter["state"] not in ("opening", "open", "closing"):
         return None
-    at = parse_time(at) if at else datetime.now(timezone.utc)
+    at = parse_time(at) if at else clock.utcnow()
     previous = last(db, shelter["id"])
     if previous is None:
         if shelter["state"] == "opening":

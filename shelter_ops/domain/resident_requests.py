@@ -1,10 +1,11 @@
 """Residents' requests (要望): from a phone or keyed in from paper, anonymous if they wish; staff handle them."""
 import hashlib
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
 from sqlite_utils.migrations import Migrations
 
 from ..db import event_seen, fetch_all, new_id, now, record_event, write
+from . import clock
 from .text import free_text
 from .errors import Conflict, Invalid, NotFound, TooMany
 
@@ -89,7 +90,7 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
         if event_seen(db, event_id):
             return None
         if client:
-            since = (datetime.now(timezone.utc) - timedelta(minutes=window_minutes)).replace(microsecond=0).isoformat()
+            since = (clock.utcnow() - timedelta(minutes=window_minutes)).replace(microsecond=0).isoformat()
             db.execute("delete from resident_request_throttle where at < ?", [since])
             sent = db.execute("select count(*) from resident_request_throttle where client = ? and at >= ?",
                               [client, since]).fetchone()[0]

@@ -1,5 +1,6 @@
 """Shelters (指定避難所), emergency sites (指定緊急避難場所), zones, the lifecycle and its checklist."""
 import json
+import uuid
 from pathlib import Path
 
 from sqlite_utils.migrations import Migrations
@@ -135,6 +136,15 @@ HAZARDS = {
     "inland_flood": ("内水氾濫", "Inland flooding"),
     "volcano": ("火山現象", "Volcano"),
 }
+
+
+# Shelter and site ids derive from the 共通ID, so every install (HQ, each node) agrees on them.
+ID_NAMESPACE = uuid.UUID("6f1c5e2a-4b7d-5c3e-9a1f-2d8b7e4c0a91")  # shelter-ops' own namespace
+
+
+def stable_id(kyotsu_id):
+    """The id of the shelter or site with this 共通ID, the same on every install (UUIDv5)."""
+    return str(uuid.uuid5(ID_NAMESPACE, kyotsu_id))
 
 
 # --- reading ---

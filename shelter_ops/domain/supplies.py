@@ -1,11 +1,11 @@
 """Supplies (物資): the ledger per shelter, requests to HQ (物資要請書) and needs estimated from the roster."""
 import unicodedata
-from datetime import date, datetime
+from datetime import date
 
 from sqlite_utils.migrations import Migrations
 
 from ..db import event_seen, fetch_all, new_id, now, record_event, write
-from . import households
+from . import clock, households
 from .text import free_text
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -358,7 +358,7 @@ def estimate_from_persons(persons, *, days=1, today=None):
     A person is an infant with care code INF or age < 2. Reads `care_codes`/`needs`, `age` or
     `birth_date`, `allergies`/`allergens` (+ `allergens_other`), `medical_devices`, `diet`.
     """
-    today = today or datetime.now().date()
+    today = today or clock.local_date()
     infants = 0
     allergens, devices, diets = {}, {}, {}
     total = 0

@@ -1,12 +1,12 @@
 """Closing a shelter: consolidation into another shelter, the handover export to HQ, and the purge."""
 import sqlite3
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
 from .. import live
 from ..db import connect, get_db
-from ..domain import closing, households, reports, shelters
+from ..domain import clock, closing, households, reports, shelters
 from . import current_user, hq_tool, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("closing", __name__)
@@ -22,7 +22,7 @@ def _purge_on_start(state):
         return
     db = connect(app.config["DB"])
     try:
-        result = closing.purge_due(db, date.today(), retention_days=app.config["RETENTION_DAYS"])
+        result = closing.purge_due(db, clock.local_date(), retention_days=app.config["RETENTION_DAYS"])
         if result["purged"]:
             app.logger.warning("purged personal data of %d closed shelters (retention)", len(result["purged"]))
     except sqlite3.OperationalError as error:

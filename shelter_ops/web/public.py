@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, Response, current_app, render_template, request
 
 from ..db import get_db
-from ..domain import capacity, shelters
+from ..domain import capacity, clock, shelters
 from ..domain.errors import NotFound
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -131,7 +131,7 @@ def minutes_ago(stamp):
         return None
     when = datetime.fromisoformat(stamp)
     when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-    return max(0, int((datetime.now(timezone.utc) - when).total_seconds() // 60))
+    return max(0, int((clock.utcnow() - when).total_seconds() // 60))
 
 
 def _page_globals():

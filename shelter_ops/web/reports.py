@@ -1,5 +1,4 @@
 """Reports to HQ: the shelter's report form (第N報) and HQ's history, occupancy chart and CSV."""
-from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
@@ -66,7 +65,7 @@ def hq_reports_csv():
     shelter_id = None
     if request.args.get("shelter"):
         shelter_id = shelters.get(db, request.args["shelter"])["id"]
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M")
+    stamp = clock.utcnow().strftime("%Y%m%d-%H%M")
     return Response(reports.to_csv(reports.history(db, shelter_id=shelter_id)), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="reports-{stamp}.csv"'})
 

@@ -1,11 +1,10 @@
 """API: closing a shelter — status, consolidation, the handover export, the purge, the retention purge."""
-from datetime import date
 
 from flask import Response, current_app, jsonify
 
 from ... import live
 from ...db import get_db
-from ...domain import closing, shelters
+from ...domain import clock, closing, shelters
 from ...domain.errors import Forbidden
 from ..closing import roster_pdf
 from . import api_user, bp, error_responses, json_body
@@ -70,7 +69,7 @@ def post_purge_due():
     """HQ: run the retention purge now."""
     if api_user()["role"] != "hq":
         raise Forbidden("本部の権限が必要です。", "This needs the HQ role.")
-    return jsonify(closing.purge_due(get_db(), date.today(), retention_days=current_app.config["RETENTION_DAYS"],
+    return jsonify(closing.purge_due(get_db(), clock.local_date(), retention_days=current_app.config["RETENTION_DAYS"],
                                      actor=api_user()["name"]))
 
 
