@@ -35,7 +35,7 @@ def run(smoke=False, runs=3):
         (f"PDF map of {n_shelters:,} shelters (A4)", 5.0,
          lambda: paper_map.render(sample_shelters, qr_url="http://127.0.0.1:5000/public/")),
         (f"PDF {n_cards:,} household cards", 10.0,
-         lambda: cards.render(numbers=sample_numbers, shelter_name="第一小学校")),
+         lambda: cards.render(numbers=sample_numbers, shelter_name="第一小学校", **paper.vocabulary())),
         (f"PDF roster of {n_people:,} people (lead's copy)", 5.0,
          lambda: roster.render(shelter_name="第一小学校", zones=sample_zones, sensitive=True)),
     ]

@@ -1,5 +1,7 @@
 """Forms for HQ and the shelter's own records: status report (状況報告書), supply request (物資要請書),
 daily log (運営日誌). Blank where nothing is known, pre-filled where data is given."""
+import math
+
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 
@@ -20,21 +22,29 @@ def _header(c, title, title_en, shelter, printed_at, extra=""):
     return H - 40 * mm
 
 
+CELL_H = 13 * mm  # label band (6.6 mm) above a value band a pen or 12 pt figures fit in
+LABEL_BAND = 6.6 * mm
+
+
 def _cell(c, x, y, w, h, ja, en, value=None, *, size=9):
-    """A labelled box: label top-left (ja, en under it), value written large or left blank for a pen."""
+    """A labelled box: label top-left (ja, en under it), value in the band below the label, written
+    large, or left blank for a pen. The value never reaches the label band."""
     c.setStrokeColor(INK)
     c.setLineWidth(0.6)
     c.rect(x, y - h, w, h, fill=0, stroke=1)
-    c.text(x + 1.2 * mm, y - 3.4 * mm, ja, 7.5)
-    c.text(x + 1.2 * mm, y - 6 * mm, en, 5, color=GREY)
+    fit_text(c, ja, x + 1.2 * mm, y - 3.4 * mm, w - 2.4 * mm, 7.5, min_size=5)
+    if en:
+        fit_text(c, en, x + 1.2 * mm, y - 5.9 * mm, w - 2.4 * mm, 5, min_size=4, color=GREY)
     if value not in (None, ""):
-        fit_text(c, str(value), x + w - 2 * mm, y - h + 2 * mm, w - 4 * mm, size + 3, min_size=6, anchor="right")
+        room = h - LABEL_BAND - 1.6 * mm  # from the baseline up to the label band
+        fit_text(c, str(value), x + w - 2 * mm, y - h + 1.6 * mm, w - 4 * mm, min(size + 3, room / 0.9 * 0.8),
+                 min_size=5, anchor="right")
 
 
-def _choice_row(c, x, y, label, label_en, choices, chosen=None, width=None):
+def _choice_row(c, x, y, label, label_en, choices, chosen=None, width=None, step=7 * mm):
     """A label and tick boxes (the chosen one filled), e.g. 電気: □使用可 □一部不可 □使用不可 □不明."""
-    c.text(x, y, label, 8.5)
-    c.text(x, y - 2.6 * mm, label_en, 5, color=GREY)
+    fit_text(c, label, x, y, 25 * mm, 8.5, min_size=5)
+    fit_text(c, label_en, x, y - 2.6 * mm, 25 * mm, 5, min_size=4, color=GREY)
     cx = x + 26 * mm
     for key, (ja, en) in choices.items():
         box(c, cx, y - 0.8 * mm, 3.4 * mm)
@@ -43,7 +53,7 @@ def _choice_row(c, x, y, label, label_en, choices, chosen=None, width=None):
             c.rect(cx + 0.7 * mm, y - 0.1 * mm, 2 * mm, 2 * mm, fill=1, stroke=0)
         c.text(cx + 4.4 * mm, y, ja, 8)
         cx += 4.4 * mm + max(c.width_of(ja, 8), c.width_of(en, 5)) + 4 * mm
-    return y - 7 * mm
+    return y - step
 
 
 def _text_box(c, x, y, w, h, ja, en, text=""):
@@ -100,14 +110,14 @@ SUFFICIENCY = {"enough": ("充足", "Enough"), "short": ("不足", "Short"), "no
                "unknown": ("不明", "Unknown")}
 CAPACITY_STATUS = {"vacant": ("空きあり", "Space"), "crowded": ("混雑", "Crowded"), "full": ("満員", "Full"),
                    "unknown": ("不明", "Unknown")}
-CARE_CODES = [("ILL", "疾病・負傷"), ("PRG", "妊産婦"), ("INF", "乳幼児"), ("DIS", "障害"), ("NUR", "要介護"),
-              ("MED", "医療機器"), ("ALG", "アレルギー"), ("FOR", "日本語"), ("ELD", "独居高齢者")]
 SAFETY = {"usable": ("使用可", "Usable"), "partly": ("一部使用不可", "Partly unusable"),
           "unusable": ("使用不可", "Unusable")}
 
 
-def status_report(*, shelter, report_no=None, data=None, printed_at=None, font_path=None):
-    """避難所状況報告書 (DOMAIN.md §6). data: the figures known now (reports.draft()['data']) or None for blank."""
+def status_report(*, shelter, care_codes, report_no=None, data=None, reporter=None, printed_at=None, font_path=None):
+    """避難所状況報告書 (DOMAIN.md §6). data: the figures known now (reports.draft()['data'], with
+    eei_status in words) or None for blank; care_codes: {code: (ja, en)}, the domain's vocabulary,
+    printed as words (a code means nothing to the reader at HQ); reporter: who prints and reports."""
     d = data or {}
     c = Canvas("A4", False, font_path=font_path, title=f"避難所状況報告書 {shelter.get('name', '')}")
     W = c.width
@@ -117,9 +127,11 @@ def status_report(*, shelter, report_no=None, data=None, printed_at=None, font_p
     L, R = 12 * mm, W - 12 * mm
     cw = (R - L) / 4
     prefilled_at = stamp(printed_at) if data else None
+    safety = SAFETY.get(d.get("safety"))
     rows = [
-        [("報告日時", "Reported at", prefilled_at), ("報告者", "Reporter", None),
-         ("開設状況", "Status", d.get("eei_status")), ("安全確認", "Safety check", SAFETY.get(d.get("safety"), ("",))[0])],
+        [("報告日時", "Reported at", prefilled_at), ("報告者", "Reporter", reporter),
+         ("開設状況", "Status", d.get("eei_status")),
+         ("安全確認", "Safety check", f"{safety[0]} {safety[1]}" if safety else None)],
         [("開設日時", "Opened at", stamp(d["opened_at"]) if d.get("opened_at") else None),
          ("閉鎖日時", "Closed at", stamp(d["closed_at"]) if d.get("closed_at") else None),
          ("開設理由", "Reason for opening", d.get("reason")), ("定員", "Capacity", d.get("capacity"))],
@@ -131,45 +143,58 @@ def status_report(*, shelter, report_no=None, data=None, printed_at=None, font_p
          ("退所", "Departures", d.get("departures") if data else None),
          ("在宅避難者", "At home", d.get("at_home")), ("車中泊", "In cars", d.get("in_car"))],
     ]
-    h = 11 * mm
+    h = CELL_H
     for row in rows:
         for i, (ja, en, value) in enumerate(row):
             _cell(c, L + i * cw, y, cw, h, ja, en, value)
         y -= h
-    y -= 3 * mm
-    c.text(L, y, "要配慮者（人数） Care needs by code", 8.5)
-    y -= 2 * mm
+    y -= 4 * mm
+    c.text(L, y, "要配慮者（人数） People who need care", 8.5)
+    y -= 1.5 * mm
     care = d.get("care_needs") or {}
-    cw9 = (R - L) / 9
-    for i, (code, ja) in enumerate(CARE_CODES):
-        _cell(c, L + i * cw9, y, cw9, 11 * mm, f"{code} {ja}", "", care.get(code) if data else None, size=8)
-    y -= 14 * mm
+    cw3, ch = (R - L) / 3, 8 * mm
+    for i, (code, (ja, en)) in enumerate(care_codes.items()):
+        _count_cell(c, L + (i % 3) * cw3, y - (i // 3) * ch, cw3, ch, ja, en, care.get(code) if data else None)
+    y -= math.ceil(len(care_codes) / 3) * ch + 5 * mm
     y = _choice_row(c, L, y, "定員状況", "Capacity status", CAPACITY_STATUS, d.get("capacity_status"))
     y = _choice_row(c, L, y, "飲料水", "Drinking water", SUFFICIENCY, d.get("drinking_water"))
     c.text(L, y, "ライフライン Lifelines", 9)
     y -= 5 * mm
     lifelines = d.get("lifelines") or {}
     for key, (ja, en) in LIFELINES.items():
-        y = _choice_row(c, L + 4 * mm, y, ja, en, LIFELINE_STATES, lifelines.get(key))
+        y = _choice_row(c, L + 4 * mm, y, ja, en, LIFELINE_STATES, lifelines.get(key), step=6 * mm)
     c.text(L, y, "生活環境 Living conditions", 9)
     y -= 5 * mm
     living = d.get("living") or {}
     for key, (ja, en) in LIVING.items():
-        y = _choice_row(c, L + 4 * mm, y, ja, en, SUFFICIENCY, living.get(key))
+        y = _choice_row(c, L + 4 * mm, y, ja, en, SUFFICIENCY, living.get(key), step=6 * mm)
     surroundings = d.get("surroundings") or {}
     text = "　".join(f"{ja}：{surroundings[k]}" for k, (ja, _) in SURROUNDINGS.items() if surroundings.get(k))
-    y = _text_box(c, L, y, R - L, 14 * mm, "周辺状況（火災・倒壊・土砂・浸水・道路）",
+    y = _text_box(c, L, y, R - L, 13 * mm, "周辺状況（火災・倒壊・土砂・浸水・道路）",
                   "Surroundings: fire, collapse, landslide, flooding, roads", text)
     half = (R - L - 2 * mm) / 2
-    _text_box(c, L, y, half, 16 * mm, "必要な物資", "Supplies needed", d.get("supplies_needed") or "")
-    y = _text_box(c, L + half + 2 * mm, y, half, 16 * mm, "不足する感染症対策物資", "Infection supplies short",
+    _text_box(c, L, y, half, 14 * mm, "必要な物資", "Supplies needed", d.get("supplies_needed") or "")
+    y = _text_box(c, L + half + 2 * mm, y, half, 14 * mm, "不足する感染症対策物資", "Infection supplies short",
                   d.get("infection_supplies_short") or "")
-    _text_box(c, L, y, half, 14 * mm, "応援職員の要否", "Staff help needed", d.get("staff_help") or "")
-    y = _text_box(c, L + half + 2 * mm, y, half, 14 * mm, "傷病者", "Sick or injured",
+    _text_box(c, L, y, half, 13 * mm, "応援職員の要否", "Staff help needed", d.get("staff_help") or "")
+    y = _text_box(c, L + half + 2 * mm, y, half, 13 * mm, "傷病者", "Sick or injured",
                   f"{d['sick']}人" if data and d.get("sick") is not None else "")
-    _text_box(c, L, y, R - L, max(14 * mm, y - 14 * mm), "緊急を要する事項", "Urgent matters", d.get("urgent") or "")
+    _text_box(c, L, y, R - L, max(13 * mm, y - 14 * mm), "緊急を要する事項", "Urgent matters", d.get("urgent") or "")
     footer(c, printed_at, left="避難所状況報告書 Status report" + ("（システムの値を印刷時点で記入）" if data else "（手書き用）"))
     return c.pdf_bytes()
+
+
+def _count_cell(c, x, y, w, h, ja, en, value=None):
+    """One care need: its words on the left, the count (or room for a pen) on the right."""
+    c.setStrokeColor(INK)
+    c.setLineWidth(0.6)
+    c.rect(x, y - h, w, h, fill=0, stroke=1)
+    label_w = w - 16 * mm
+    fit_text(c, ja, x + 1.2 * mm, y - 3.4 * mm, label_w, 7.5, min_size=5)
+    fit_text(c, en, x + 1.2 * mm, y - 6.3 * mm, label_w, 5.5, min_size=4, color=GREY)
+    c.text(x + w - 1.5 * mm, y - h + 2 * mm, "人", 7, anchor="right")
+    if value not in (None, ""):
+        fit_text(c, str(value), x + w - 5 * mm, y - h + 2 * mm, 11 * mm, 12, min_size=6, anchor="right")
 
 
 # --- 物資要請書 ---
@@ -183,9 +208,9 @@ def supply_request(*, shelter, requests=(), blank_rows=None, printed_at=None, fo
     c = Canvas("A4", False, font_path=font_path, title=f"物資要請書 {shelter.get('name', '')}")
     W, H = c.width, c.height
     y = _header(c, "物資要請書", "Supply request to HQ", shelter, printed_at, extra=f"依頼日 Date：{stamp(printed_at)[:10]}")
-    _cell(c, 12 * mm, y, 60 * mm, 11 * mm, "依頼者", "Requested by")
-    _cell(c, 74 * mm, y, 60 * mm, 11 * mm, "連絡先", "Contact")
-    y -= 15 * mm
+    _cell(c, 12 * mm, y, 60 * mm, CELL_H, "依頼者", "Requested by")
+    _cell(c, 74 * mm, y, 60 * mm, CELL_H, "連絡先", "Contact")
+    y -= CELL_H + 4 * mm
     cols = [("品名", "Item", 58), ("数量", "Qty", 20), ("単位", "Unit", 16), ("優先度", "Priority", 30),
             ("希望日", "Wanted by", 24), ("受領✓・日", "Received", 38)]
     L = 12 * mm
@@ -271,8 +296,8 @@ def daily_log(*, shelter, day="", headcounts=None, entries=None, supplies=(), ar
     cells = [("朝の人数", "Morning count", counts.get("morning")), ("夕の人数", "Evening count", counts.get("evening")),
              ("入所", "Arrivals", arrivals), ("退所", "Departures", departures), ("記入者", "Written by", None)]
     for i, (ja, en, value) in enumerate(cells):
-        _cell(c, L + i * cw, y, cw, 11 * mm, ja, en, value)
-    y -= 14 * mm
+        _cell(c, L + i * cw, y, cw, CELL_H, ja, en, value)
+    y -= CELL_H + 3 * mm
     entries = entries or {}
     room = y - 16 * mm - 5 * 2 * mm  # the boxes share the rest of the page
     shares = {"status": 0.3, "decision": 0.18, "complaint": 0.18, "supplies": 0.14, "handover": 0.2}

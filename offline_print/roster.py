@@ -14,7 +14,7 @@ def _columns(sensitive):
             ("kana", "ふりがな", "Kana", 36), ("sex", "性別", "Sex", 13), ("age", "年齢", "Age", 11),
             ("relation", "続柄", "Relation", 15), ("since", "入所", "In since", 22)]
     if sensitive:
-        cols += [("care", "要配慮", "Care needs", 24), ("health", "アレルギー・服薬・食事", "Allergy, medicine, diet", 44)]
+        cols += [("care", "要配慮", "Care needs", 34), ("health", "アレルギー・服薬・食事", "Allergy, medicine, diet", 40)]
     cols += [("out_at", "退所日時", "Out at", 26)]
     return cols
 
@@ -45,13 +45,15 @@ def render(*, shelter_name, shelter_name_en="", zones, sensitive=False, printed_
             c.showPage()
         state["page"] += 1
         fit_text(c, f"避難者名簿　{shelter_name}　{edition}", L, H - 14 * mm, W - 80 * mm, 15, min_size=9)
-        c.text(L, H - 19.5 * mm, f"Roster — {shelter_name_en} — {edition_en}. 退所した方は✓と日時を記入 "
-                                 "Tick and write the time when someone leaves.", 8, color=GREY)
+        fit_text(c, f"Roster — {shelter_name_en} — {edition_en}. 退所した方は✓と日時を記入 "
+                    "Tick and write the time when someone leaves.", L, H - 19.5 * mm, W - 20 * mm, 8, min_size=5,
+                 color=GREY)
         c.text(W - 10 * mm, H - 14 * mm, f"{total}人  印刷 {printed}  p.{state['page']}", 9, anchor="right")
-        if sensitive:
-            c.text(W - 10 * mm, H - 19.5 * mm, "【非公開】の方の所在・情報は誰にも回答しない Never disclose 非公開 persons",
-                   8, color=colors.HexColor("#b2182b"), anchor="right")
-        y = H - 24 * mm
+        y = H - 23 * mm
+        if sensitive:  # a line of its own, above the table: it must be read, so nothing may cover it
+            fit_text(c, "【非公開】の方の所在・情報は誰にも回答しない Never disclose 非公開 persons to anyone",
+                     L, H - 25 * mm, W - 20 * mm, 9, min_size=6, color=colors.HexColor("#b2182b"))
+            y = H - 28 * mm
         c.setFillColor(LIGHT)
         c.rect(L, y - row_h, sum(widths), row_h, fill=1, stroke=0)
         x = L

@@ -112,12 +112,13 @@ def print_roster(shelter, sensitive, output):
 @print_group.command("report")
 @click.argument("shelter")
 @click.option("--blank", is_flag=True, help="The empty form, header only.")
+@click.option("--reporter", default=None, help="Name written in 報告者 (Reporter) on the pre-filled report.")
 @_output("report")
 @with_appcontext
 @_guard
-def print_report(shelter, blank, output):
+def print_report(shelter, blank, reporter, output):
     """Status report (状況報告書) of SHELTER, pre-filled from live data."""
-    _print("report", shelter, output, blank=blank)
+    _print("report", shelter, output, blank=blank, reporter=reporter)
 
 
 @print_group.command("supplies")

@@ -5,7 +5,7 @@ from offline_print import cards, floor, forms, map as paper_map, poster, roster
 from .domain import paper
 
 def render(kind, db, config, shelter=None, *, actor, size="A4", landscape=False, sites=True, count=20,
-           sensitive=False, blank=False, day=None):
+           sensitive=False, blank=False, day=None, reporter=None):
     """(PDF bytes, file name) of document `kind`: map, or a shelter's floor, poster, cards, roster,
     report, supplies or log."""
     common = {"printed_at": paper.printed_at(), "font_path": config.get("FONT_PATH") or ""}
@@ -23,12 +23,13 @@ def render(kind, db, config, shelter=None, *, actor, size="A4", landscape=False,
     elif kind == "cards":
         numbers = paper.card_numbers(db, shelter, count, actor=actor)
         pdf = cards.render(numbers=numbers, shelter_name=shelter["name"], shelter_name_en=shelter["name_en"] or "",
+                           **paper.card_vocabulary(),
                            **common)
     elif kind == "roster":
         pdf = roster.render(**paper.roster_data(db, shelter, sensitive=sensitive, actor=actor), **common)
         kind = "roster-lead" if sensitive else "roster"
     elif kind == "report":
-        pdf = forms.status_report(**paper.report_data(db, config, shelter, blank=blank), **common)
+        pdf = forms.status_report(**paper.report_data(db, config, shelter, blank=blank, reporter=reporter), **common)
     elif kind == "supplies":
         pdf = forms.supply_request(**paper.supplies_data(db, config, shelter), **common)
     elif kind == "log":

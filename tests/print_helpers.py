@@ -77,3 +77,51 @@ def render_png(data, *, dpi=50, page=1):
         png = next(Path(folder).glob("page-*.png"))
         with Image.open(png) as image:
             return image.convert("RGB").copy()
+
+
+def text_runs(data):
+    """[[run, …] per page]: each run is the characters drawn one after another on one baseline at one
+    size (what one drawString wrote), as {text, x0, x1, top, bottom, size, fontname, page}."""
+    pdfplumber = pytest.importorskip("pdfplumber", reason="pip install -e '.[test]' installs pdfplumber")
+    import io
+
+    pages = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            runs, run = [], None
+            for char in page.chars:
+                if not char["text"].strip():
+                    if run:
+                        run["text"] += " "
+                    continue
+                if (run and abs(char["bottom"] - run["bottom"]) < 0.5 and abs(char["size"] - run["size"]) < 0.05
+                        and -1 < char["x0"] - run["x1"] < char["size"] * 1.5):
+                    run["x1"] = max(run["x1"], char["x1"])
+                    run["text"] += char["text"]
+                else:
+                    run = {key: char[key] for key in ("x0", "x1", "top", "bottom", "size", "fontname")}
+                    run.update(text=char["text"], page=number)
+                    runs.append(run)
+            pages.append(runs)
+    return pages
+
+
+def ink_box(run):
+    """The part of a run's font box that ink can reach (the font box has room above and below the glyphs)."""
+    h = run["bottom"] - run["top"]
+    return run["x0"], run["top"] + 0.1 * h, run["x1"], run["bottom"] - 0.1 * h
+
+
+def overlapping_runs(data, *, tolerance=0.6):
+    """[(page, text a, text b)] for every two text runs whose ink boxes overlap by more than `tolerance`
+    points both ways: a value printed over its label, a warning over another line."""
+    found = []
+    for runs in text_runs(data):
+        boxes = sorted(((ink_box(r), r) for r in runs), key=lambda item: item[0][0])
+        for i, (a, run_a) in enumerate(boxes):
+            for b, run_b in boxes[i + 1:]:
+                if b[0] >= a[2] - tolerance:
+                    break
+                if min(a[2], b[2]) - max(a[0], b[0]) > tolerance and min(a[3], b[3]) - max(a[1], b[1]) > tolerance:
+                    found.append((run_a["page"], run_a["text"][:60], run_b["text"][:60]))
+    return found

@@ -79,7 +79,7 @@ def test_cards_reserve_a_block_of_numbers_and_print_each_in_its_qr(signed_in, db
     reserved = [r[0] for r in db.execute("select number from reserved_numbers where shelter_id = ? order by rowid",
                                          [open_shelter["id"]])]
     assert len(reserved) == 3
-    assert qr_codes(pdf) == [[number] for number in reserved]
+    assert qr_codes(pdf) == [[number] for number in reserved for _side in ("front", "back")]
     text = pdf_text(pdf)
     assert all(f"{n[:4]}-{n[4:]}" in text for n in reserved)
     assert "避難者カード" in text
@@ -104,7 +104,7 @@ def test_staff_roster_never_shows_non_disclosed_persons_or_health_details(signed
     assert "職員用" in text
     assert "鎌倉 太郎" in text and "由比 浜子" in text
     assert "鎌倉 花子" not in text and "非公開】" not in text
-    assert "降圧剤" not in text and "NUR" not in text and "卵" not in text
+    assert "降圧剤" not in text and "要介護" not in text and "卵" not in text
     assert "区画 Zone：体育館（1人）" in text and "区画 Zone：多目的室（1人）" in text
 
 
@@ -112,7 +112,7 @@ def test_lead_roster_marks_non_disclosed_persons_and_shows_care_needs(signed_in,
     text = pdf_text(is_pdf(signed_in("lead", residents).get("/shelters/E1420400003111/print/roster.pdf")))
     assert "責任者用" in text
     assert "【非公開】鎌倉 花子" in text
-    assert "降圧剤" in text and "NUR" in text
+    assert "降圧剤" in text and "要介護" in text and "NUR" not in text, "care needs in words, never as codes"
     assert "区画 Zone：体育館（2人）" in text
     logged = events(db, shelter_id=residents["id"], kind="print.roster")
     assert logged and logged[0]["actor"].startswith("lead")
@@ -143,6 +143,8 @@ def test_status_report_is_prefilled_from_live_counts(signed_in, residents):
     text = pdf_text(is_pdf(session.get("/shelters/E1420400003111/print/report.pdf")))
     assert "避難所状況報告書" in text and "第1報" in text and "E1420400003111" in text
     assert "3" in text.split("避難者数（計）")[1][:80]
+    assert "lead" in text.split("報告者")[1][:120], "the person printing is the reporter"
+    assert "開設 Open" in text
     blank = pdf_text(is_pdf(session.get("/shelters/E1420400003111/print/report.pdf?blank=1")))
     assert "第1報" not in blank and "手書き用" in blank
 

@@ -12,6 +12,9 @@ from print_helpers import japanese_font_embedded, pdf_fonts, pdf_pages, pdf_text
 from offline_print import cards, floor, fonts, forms, geo, poster, roster
 from offline_print import map as paper_map
 from offline_print.pdf import Canvas
+from shelter_ops.domain import households
+
+VOCABULARY = {"care_codes": households.CARE_CODES, "allergens": list(households.ALLERGENS)}
 
 DEMO = json.loads((__import__("pathlib").Path(__file__).resolve().parent.parent / "data" / "demo" /
                    "kamakura.json").read_text(encoding="utf-8"))
@@ -164,14 +167,14 @@ def test_floor_map_shows_each_zone_with_kind_capacity_and_count():
 
 def test_household_cards_carry_their_number_in_words_and_in_a_qr():
     numbers = ["ABCD2EF", "XYZ2345", "Q7R8S9T"]
-    pdf = cards.render(numbers=numbers, shelter_name="第三小学校", shelter_name_en="Daisan")
-    assert pdf_pages(pdf) == 3
-    assert qr_codes(pdf) == [[n] for n in numbers]
+    pdf = cards.render(numbers=numbers, shelter_name="第三小学校", shelter_name_en="Daisan", **VOCABULARY)
+    assert pdf_pages(pdf) == 6, "front and back of each card"
+    assert qr_codes(pdf) == [[n] for n in numbers for _side in (1, 2)]
     text = pdf_text(pdf)
     for n in numbers:
         assert f"{n[:4]}-{n[4:]}" in text
     for heading in ("避難者カード", "安否確認への回答", "家族のみ", "一切回答しない", "住家の被害", "要配慮", "アレルギー",
-                    "落花生", "Emergency contact outside the area", "Consent"):
+                    "落花生", "Emergency contact outside the area", "乳幼児連れ", "With infants"):
         assert heading in text
 
 
@@ -197,11 +200,11 @@ def test_roster_of_2000_people_continues_over_pages():
 
 def test_status_report_blank_and_prefilled():
     shelter = {"name": "第三小学校", "kyotsu_id": "E1420400003111", "municipality_code": "142042"}
-    blank = pdf_text(forms.status_report(shelter=shelter))
+    blank = pdf_text(forms.status_report(shelter=shelter, care_codes=households.CARE_CODES))
     assert "避難所状況報告書" in blank and re.search(r"第\s+報", blank) and "E1420400003111" in blank
     for field in ("避難者数（計）", "世帯数", "ライフライン", "飲料水", "緊急を要する事項", "Urgent matters"):
         assert field in blank
-    filled = pdf_text(forms.status_report(shelter=shelter, report_no=3, data={"total": 123, "men": 60, "women": 63,
+    filled = pdf_text(forms.status_report(shelter=shelter, care_codes=households.CARE_CODES, report_no=3, data={"total": 123, "men": 60, "women": 63,
                                                                                "urgent": "毛布が不足"}))
     assert "第3報" in filled and "123" in filled and "毛布が不足" in filled
 

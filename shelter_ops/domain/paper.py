@@ -90,6 +90,11 @@ def card_numbers(db, shelter, n, *, actor):
     return codes.reserve_block(db, shelter["id"], n, actor=actor)
 
 
+def card_vocabulary():
+    """The household card's tick boxes, from the domain's vocabulary (printed as words, never codes)."""
+    return {"care_codes": households.CARE_CODES, "allergens": list(households.ALLERGENS)}
+
+
 def _health(person):
     parts = list(person.get("allergens") or [])
     if person.get("allergens_other"):
@@ -98,6 +103,11 @@ def _health(person):
         if person.get(key):
             parts.append(person[key])
     return "・".join(str(p) for p in parts)
+
+
+def care_words(care_codes):
+    """要配慮 codes as the words people read ("INF" means nothing on paper): 乳幼児連れ・アレルギー."""
+    return "・".join(households.CARE_CODES.get(code, (code,))[0] for code in care_codes or ())
 
 
 def roster_data(db, shelter, *, sensitive, actor):
@@ -123,7 +133,7 @@ def roster_data(db, shelter, *, sensitive, actor):
             if person.get("status") == "away":
                 entry["relation"] = (entry["relation"] + " 外泊中").strip()
             if sensitive:
-                entry["care"] = " ".join(person.get("care_codes") or [])
+                entry["care"] = care_words(person.get("care_codes"))
                 entry["health"] = _health(person)
             persons.append(entry)
         if not persons:
@@ -147,12 +157,18 @@ def header(shelter, config):
             "municipality_code": shelter["municipality_code"] or config.get("MUNICIPALITY_CODE", "")}
 
 
-def report_data(db, config, shelter, *, blank=False):
-    """The status report: blank (header only) or pre-filled with what the system knows now."""
+def report_data(db, config, shelter, *, blank=False, reporter=None):
+    """The status report: blank (header only) or pre-filled with what the system knows now; the
+    opening status in words (ja and en) and the reporter (the person printing it) written in."""
+    vocabulary = {"shelter": header(shelter, config), "care_codes": households.CARE_CODES}
     if blank:
-        return {"shelter": header(shelter, config), "report_no": None, "data": None}
+        return {**vocabulary, "report_no": None, "data": None, "reporter": None}
     draft = reports.draft(db, shelter["id"], config=config)
-    return {"shelter": header(shelter, config), "report_no": draft["no"], "data": draft["data"]}
+    data = dict(draft["data"])
+    status = data.get("eei_status")
+    if status:
+        data["eei_status"] = f"{status} {shelters.EEI_STATUS_EN.get(status, '')}".strip()
+    return {**vocabulary, "report_no": draft["no"], "data": data, "reporter": reporter}
 
 
 def supplies_data(db, config, shelter):

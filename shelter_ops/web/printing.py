@@ -85,7 +85,7 @@ def roster_pdf(ref):
 @login_required
 def report_pdf(ref):
     """状況報告書, pre-filled from live data (?blank=1 for the empty form)."""
-    return _pdf("report", shelter_for(ref), blank=bool(request.args.get("blank")))
+    return _pdf("report", shelter_for(ref), blank=bool(request.args.get("blank")), reporter=current_user()["name"])
 
 
 @bp.route("/shelters/<ref>/print/supplies.pdf")
