@@ -2,8 +2,11 @@
 import json
 from pathlib import Path
 
-from .db import new_id, now, record_event, write
+from .db import write
 from .domain import accounts, daylog, households, shelters, supplies
+from .eventlog import emit, log_only
+
+log_only("demo.loaded")
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "data" / "demo" / "kamakura.json"
 
@@ -14,19 +17,16 @@ def load_if_empty(db, path=DEMO_FILE):
         return []
     demo = json.loads(Path(path).read_text(encoding="utf-8"))
     code = demo["municipality"]["code"]
-    with write(db):
+    actor = "system"
+    with write(db):  # one commit: a half-loaded demo never looks loaded
         for item in demo["shelters"]:
-            shelter_id = new_id()
-            db["shelters"].insert({
-                "id": shelter_id, "kyotsu_id": item["kyotsu_id"], "municipality_code": code,
-                "name": item["name"], "name_en": item["name_en"], "address": item["address"],
-                "lat": item["lat"], "lon": item["lon"], "kind": "general", "state": "standby",
-                "hidden": 0, "source": "demo", "updated_at": now(),
-            })
-            for position, zone in enumerate(item["zones"]):
-                db["zones"].insert({"id": new_id(), "shelter_id": shelter_id, "position": position,
-                                    "blocked_places": 0, "updated_at": now(), **zone})
-        record_event(db, "demo.loaded", actor="system", payload={"shelters": len(demo["shelters"])})
+            shelter = shelters.register(db, {"kyotsu_id": item["kyotsu_id"], "municipality_code": code,
+                                             "name": item["name"], "name_en": item["name_en"],
+                                             "address": item["address"], "lat": item["lat"], "lon": item["lon"],
+                                             "kind": "general", "source": "demo"}, actor=actor)
+            for zone in item["zones"]:
+                shelters.add_zone(db, shelter["id"], zone, actor=actor)
+        emit(db, "demo.loaded", {"shelters": len(demo["shelters"])}, actor=actor)
     _play(db, demo.get("activity", {}))
     lines = ["Demo data loaded. Demo accounts (name / password / role):"]
     for account in demo["accounts"]:

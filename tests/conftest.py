@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from shelter_ops import create_app
+from shelter_ops.config import DEFAULTS
 from shelter_ops.db import connect
 from shelter_ops.domain import accounts, shelters
 
@@ -35,20 +36,37 @@ def db(app):
     conn.close()
 
 
-def insert_shelter(db, kyotsu_id="E1420400001111", name="第一小学校", state="standby", zones=(("体育館", "general", 350.0),),
-                   **extra):
-    """A shelter with zones, straight into the database (HQ would import it)."""
-    from shelter_ops.db import new_id, now, write
+# the states a shelter passes through on its way to each state (transitions the system may make)
+PATH_TO = {"standby": (), "opening": ("opening",), "open": ("open",), "closing": ("open", "closing"),
+           "closed": ("open", "closing", "closed")}
 
-    shelter_id = new_id()
-    with write(db):
-        db["shelters"].insert({"id": shelter_id, "kyotsu_id": kyotsu_id, "municipality_code": "142042", "name": name,
-                               "name_en": "School", "address": "鎌倉市", "lat": 35.31, "lon": 139.55,
-                               "kind": "general", "state": state, "hidden": 0, "updated_at": now(), **extra})
-        for position, (zone_name, kind, m2) in enumerate(zones):
-            db["zones"].insert({"id": new_id(), "shelter_id": shelter_id, "name": zone_name, "kind": kind,
-                                "usable_m2": m2, "blocked_places": 0, "position": position, "updated_at": now()})
-    return shelters.get(db, shelter_id)
+
+def insert_shelter(db, kyotsu_id="E1420400001111", name="第一小学校", state="standby", zones=(("体育館", "general", 350.0),),
+                   *, opened_at=None, hidden=0, safety=None, **extra):
+    """A shelter with zones, made through the domain as HQ would (so replay rebuilds it), then taken to
+    `state` (opened at `opened_at`: the clock is set to that time while it opens), `safety` and `hidden`."""
+    from shelter_ops.domain import clock
+
+    fields = {"kyotsu_id": kyotsu_id, "municipality_code": "142042", "name": name, "name_en": "School",
+              "address": "鎌倉市", "lat": 35.31, "lon": 139.55, "kind": "general", **extra}
+    shelter = shelters.register(db, fields, actor="system")
+    for zone_name, kind, m2 in zones:
+        shelters.add_zone(db, shelter["id"], {"name": zone_name, "kind": kind, "usable_m2": m2}, actor="system")
+    if safety:
+        shelters.mark_item(db, shelter["id"], "safety_check", items=shelters.checklist_items(DEFAULTS["CHECKLIST"]),
+                           actor="system", result=safety)
+    previous = clock._source
+    if opened_at is not None:
+        moment = clock.parse_time(opened_at)
+        clock.set_source(lambda: moment)
+    try:
+        for step in PATH_TO[state]:
+            shelters.transition(db, shelter["id"], step, actor="system", confirmed=True)
+    finally:
+        clock.set_source(previous)
+    if hidden:
+        shelters.set_hidden(db, shelter["id"], True, actor="system")
+    return shelters.get(db, shelter["id"])
 
 
 @pytest.fixture

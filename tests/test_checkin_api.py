@@ -178,7 +178,7 @@ def test_cannot_close_while_anyone_is_checked_in(db, open_a, api):
     staff = api("staff", open_a)
     household = staff.post(f"{A}/checkins", json=FAMILY).json["household"]
     lead = api("lead", open_a)
-    lead.post(f"{A}/transitions", json={"to": "closing"})
+    lead.post(f"{A}/transitions", json={"to": "closing", "confirm": True})
     response = lead.post(f"{A}/transitions", json={"to": "closed", "confirm": True})
     assert response.status_code == 409 and "2人" in response.json["error"]["message_ja"]
     lead.post(f"{A}/checkouts", json={"household_id": household["id"]})

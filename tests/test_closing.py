@@ -13,7 +13,7 @@ SECRET = (("腰越秘子", "こしごえひでこ", "female", "1990-03-03", []),
 
 def close(db, shelter):
     if shelters.get(db, shelter["id"])["state"] == "open":
-        shelters.transition(db, shelter["id"], "closing", actor="hq", role="hq")
+        shelters.transition(db, shelter["id"], "closing", actor="hq", role="hq", confirmed=True)
     return shelters.transition(db, shelter["id"], "closed", actor="hq", role="hq", confirmed=True)
 
 

@@ -93,7 +93,7 @@ def test_screens_are_told_after_commit_about_the_shelters_touched_and_never_afte
         assert {shelter["id"]} in seen
         seen.clear()
         with pytest.raises(ZeroDivisionError), write(db):
-            shelters.transition(db, shelter["id"], "closing", actor="hq", role="hq")
+            shelters.transition(db, shelter["id"], "closing", actor="hq", role="hq", confirmed=True)
             1 / 0
         assert seen == []
     finally:

@@ -104,7 +104,7 @@ def test_open_correct_close_withdraw_is_report_update_update_cancel(db, city):
         households.check_out(db, first["id"], household["id"], actor="staff")
     for _ in range(3):
         households.count_head(db, first["id"], "male", "adult", actor="staff", delta=-1)
-    shelters.transition(db, first["id"], "closing", actor="hq", role="hq")
+    shelters.transition(db, first["id"], "closing", actor="hq", role="hq", confirmed=True)
     shelters.transition(db, first["id"], "closed", actor="hq", role="hq", confirmed=True)
     closing = lalert.parse(lalert.to_xml(lalert.issue(db, CONFIG, actor="hq", role="hq")))
     closed = by_name(closing)[first["name"]]
@@ -128,7 +128,7 @@ def test_open_correct_close_withdraw_is_report_update_update_cancel(db, city):
 def test_a_shelter_back_on_standby_says_not_opened_instead_of_vanishing(db, city):
     lalert.issue(db, CONFIG, actor="hq", role="hq")
     second = city["second"]
-    shelters.transition(db, second["id"], "closing", actor="hq", role="hq")
+    shelters.transition(db, second["id"], "closing", actor="hq", role="hq", confirmed=True)
     shelters.transition(db, second["id"], "closed", actor="hq", role="hq", confirmed=True)
     shelters.transition(db, second["id"], "opening", actor="hq", role="hq", reason="再点検")
     shelters.transition(db, second["id"], "standby", actor="hq", role="hq")

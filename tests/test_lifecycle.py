@@ -159,7 +159,7 @@ def test_api_without_a_token_is_refused(app, shelter_a):
 
 
 def test_zones_can_be_added_and_edited_on_the_tablet(db, shelter_a, signed_in):
-    staff = signed_in("staff", shelter_a)
+    staff = signed_in("lead", shelter_a)
     staff.post("/shelters/E1420400001111/zones", {"name": "図書室", "kind": "care", "usable_m2": "70", "blocked_places": "2"})
     zone = [z for z in shelters.zones(db, shelter_a["id"]) if z["name"] == "図書室"][0]
     assert (zone["kind"], zone["usable_m2"], zone["blocked_places"]) == ("care", 70.0, 2)
@@ -192,3 +192,98 @@ def test_japan_time_has_no_daylight_saving_and_crosses_midnight():
 
     assert clock.utc_to_local("2026-07-01T15:30:00+00:00") == "2026-07-02 00:30"
     assert clock.utc_to_local("2026-01-01T15:30:00") == "2026-01-02 00:30"  # a stamp without zone is UTC
+
+
+def test_staff_cannot_add_or_change_zones_only_a_lead_or_hq(db, shelter_a, signed_in, api):
+    staff = signed_in("staff", shelter_a)
+    page = staff.get("/shelters/E1420400001111").get_data(as_text=True)
+    assert "区画の編集は責任者か本部が行います" in page and "staff.add_zone" not in page
+    response = staff.post("/shelters/E1420400001111/zones", {"name": "図書室", "usable_m2": "70"})
+    assert response.status_code == 403 and "区画の編集は責任者か本部" in response.get_data(as_text=True)
+    zone = shelters.zones(db, shelter_a["id"])[0]
+    assert staff.post(f"/shelters/E1420400001111/zones/{zone['id']}",
+                      {"name": "体育館", "usable_m2": "3000"}).status_code == 403
+    response = api("staff", shelter_a).post("/api/v1/shelters/E1420400001111/zones", json={"name": "廊下"})
+    assert response.status_code == 403 and "Only a lead or HQ" in response.get_json()["error"]["message_en"]
+    assert [z["name"] for z in shelters.zones(db, shelter_a["id"])] == ["体育館"]
+    assert shelters.zones(db, shelter_a["id"])[0]["usable_m2"] == 350.0
+
+
+@pytest.mark.parametrize("m2", ["100000", "5001", "inf", "nan"])
+def test_a_zone_larger_than_any_real_floor_is_refused_in_both_languages(db, shelter_a, api, m2):
+    response = api("lead", shelter_a).post("/api/v1/shelters/E1420400001111/zones",
+                                           json={"name": "体育館", "usable_m2": float(m2)})
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert "5,000 m²" in error["message_ja"] and "at most 5,000 m²" in error["message_en"]
+    assert len(shelters.zones(db, shelter_a["id"])) == 1
+
+
+def test_a_big_arena_floor_is_still_a_zone(db, shelter_a, api):
+    response = api("lead", shelter_a).post("/api/v1/shelters/E1420400001111/zones",
+                                           json={"name": "メインアリーナ", "usable_m2": 4000})
+    assert response.status_code == 201 and response.get_json()["usable_m2"] == 4000.0
+
+
+def test_a_retried_zone_request_adds_the_zone_once(db, shelter_a, api):
+    lead = api("lead", shelter_a)
+    headers = {"Idempotency-Key": "tap-1"}
+    first = lead.post("/api/v1/shelters/E1420400001111/zones", json={"name": "図書室", "usable_m2": 70}, headers=headers)
+    again = lead.post("/api/v1/shelters/E1420400001111/zones", json={"name": "図書室", "usable_m2": 70}, headers=headers)
+    assert first.status_code == again.status_code == 201 and first.get_json()["id"] == again.get_json()["id"]
+    assert [z["name"] for z in shelters.zones(db, shelter_a["id"])] == ["体育館", "図書室"]
+
+
+def test_staff_cannot_move_a_shelter_to_closing(db, signed_in, api):
+    shelter = insert_shelter(db, state="open")
+    staff = signed_in("staff", shelter)
+    page = staff.get("/shelters/E1420400001111").get_data(as_text=True)
+    assert "閉鎖は本部が決定し" in page
+    response = staff.post("/shelters/E1420400001111/transition", {"to": "closing", "confirm": "yes"})
+    assert response.status_code == 403 and "本部の決定" in response.get_data(as_text=True)
+    response = api("staff", shelter).post("/api/v1/shelters/E1420400001111/transitions",
+                                          json={"to": "closing", "confirm": True})
+    assert response.status_code == 403 and "HQ's decision" in response.get_json()["error"]["message_en"]
+    assert state_of(db, shelter) == "open"
+
+
+def test_closing_stops_admissions_only_after_a_confirmation(db, signed_in):
+    shelter = insert_shelter(db, state="open")
+    lead = signed_in("lead", shelter)
+    response = lead.post("/shelters/E1420400001111/transition", {"to": "closing"})
+    assert response.status_code == 409 and "新しい受付が止まります" in response.get_data(as_text=True)
+    assert state_of(db, shelter) == "open"
+    assert lead.post("/shelters/E1420400001111/transition", {"to": "closing", "confirm": "yes"}).status_code == 302
+    assert state_of(db, shelter) == "closing"
+
+
+def test_only_hq_hides_a_shelter(db, shelter_a):
+    from shelter_ops.domain.errors import Forbidden
+    from shelter_ops.eventlog import Actor
+
+    with pytest.raises(Forbidden):
+        shelters.set_hidden(db, shelter_a["id"], True, actor=Actor("lead1", "lead", shelter_a["id"]))
+    assert not shelters.get(db, shelter_a["id"])["hidden"]
+    shelters.set_hidden(db, shelter_a["id"], True, actor=Actor("hq1", "hq"))
+    assert shelters.get(db, shelter_a["id"])["hidden"]
+
+
+def test_a_shelter_registered_here_keeps_the_id_its_kyotsu_id_gives_on_every_install(db, app, tmp_path):
+    from shelter_ops.db import connect, migrate
+
+    other = connect(str(tmp_path / "other.sqlite"))
+    migrate(other)
+    here = shelters.register(db, {"kyotsu_id": "E1420400077111", "name": "港の体育館"}, actor="system")
+    there = shelters.register(other, {"kyotsu_id": "E1420400077111", "name": "港の体育館"}, actor="system")
+    assert here["id"] == there["id"] == shelters.stable_id("E1420400077111")
+    without = shelters.register(db, {"name": "臨時避難所（公民館）"}, actor="system")
+    assert without["kyotsu_id"] is None and without["id"] != shelters.register(
+        other, {"name": "臨時避難所（公民館）"}, actor="system")["id"]
+    other.close()
+
+
+def test_a_kyotsu_id_is_registered_once(db, shelter_a):
+    from shelter_ops.domain.errors import Conflict
+
+    with pytest.raises(Conflict):
+        shelters.register(db, {"kyotsu_id": "E1420400001111", "name": "別名"}, actor="system")

@@ -178,5 +178,5 @@ def test_the_final_report_waits_for_closing(db, shelter_a):
 
     with pytest.raises(Invalid):
         reports.submit(db, shelter_a["id"], {}, actor="lead", kind="final")
-    shelters.transition(db, shelter_a["id"], "closing", actor="hq", role="hq")
+    shelters.transition(db, shelter_a["id"], "closing", actor="hq", role="hq", confirmed=True)
     assert reports.submit(db, shelter_a["id"], {}, actor="lead", kind="final")["kind"] == "final"

@@ -4,8 +4,10 @@ from datetime import timedelta
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import now, parse_time, record_event, write
-from . import clock
+from ..db import parse_time, write
+from .clock import now  # noqa: F401 - callers and tests read the time here
+from ..eventlog import applies, emit
+from . import access, clock
 from . import settings as settings_store
 from .errors import Invalid, NotFound
 
@@ -124,6 +126,7 @@ def _utcnow():
 
 def set_override(db, shelter_id, level, *, reason, minutes, actor):
     """A lead or HQ sets the level by hand (e.g. 満 early) with a reason, for `minutes`. :raise Invalid:"""
+    access.require(actor, "set_override", shelter_id)
     if level not in OVERRIDE_LEVELS:
         raise Invalid(f"混雑度が正しくありません: {level}", f"Unknown level: {level}")
     reason = (reason or "").strip()
@@ -135,32 +138,51 @@ def set_override(db, shelter_id, level, *, reason, minutes, actor):
         raise Invalid("有効時間は分で入力してください。", "Enter how long it applies in minutes.") from None
     if not 1 <= minutes <= 7 * 24 * 60:
         raise Invalid("有効時間は1分〜7日で入力してください。", "It can apply from 1 minute to 7 days.")
-    stamp = _utcnow()
-    row = {"shelter_id": shelter_id, "level": level, "reason": reason[:200], "set_by": actor,
-           "set_at": stamp.isoformat(), "expires_at": (stamp + timedelta(minutes=minutes)).isoformat()}
+    expires_at = (_utcnow() + timedelta(minutes=minutes)).isoformat()
     with write(db):
-        if not db.execute("select 1 from shelters where id = ?", [shelter_id]).fetchone():
-            raise NotFound("避難所が見つかりません。", "No such shelter.")
-        db["occupancy_overrides"].upsert(row, pk="shelter_id")
-        record_event(db, "occupancy.override", actor=actor, shelter_id=shelter_id,
-                     payload={k: row[k] for k in ("level", "reason", "expires_at")})
-    return row
+        _require_shelter(db, shelter_id)
+        e = emit(db, "occupancy.override", {"level": level, "reason": reason[:200], "expires_at": expires_at},
+                 actor=actor, shelter_id=shelter_id)
+    return {"shelter_id": shelter_id, "level": level, "reason": reason[:200], "set_by": e.actor.user,
+            "set_at": e.at, "expires_at": expires_at}
 
 
 def clear_override(db, shelter_id, *, actor):
+    access.require(actor, "set_override", shelter_id)
     with write(db):
-        db.execute("delete from occupancy_overrides where shelter_id = ?", [shelter_id])
-        record_event(db, "occupancy.override_cleared", actor=actor, shelter_id=shelter_id)
+        _require_shelter(db, shelter_id)
+        emit(db, "occupancy.override_cleared", {}, actor=actor, shelter_id=shelter_id)
 
 
 def confirm(db, shelter_id, *, actor):
-    """One tap "still correct": the count is confirmed now."""
-    stamp = now()
+    """One tap "still correct": the count is confirmed now. Returns the time."""
+    access.require(actor, "confirm_count", shelter_id)
     with write(db):
-        db["occupancy_confirmations"].upsert(
-            {"shelter_id": shelter_id, "confirmed_at": stamp, "confirmed_by": actor}, pk="shelter_id")
-        record_event(db, "occupancy.confirmed", actor=actor, shelter_id=shelter_id)
-    return stamp
+        _require_shelter(db, shelter_id)
+        return emit(db, "occupancy.confirmed", {}, actor=actor, shelter_id=shelter_id).at
+
+
+def _require_shelter(db, shelter_id):
+    if not db.execute("select 1 from shelters where id = ?", [shelter_id]).fetchone():
+        raise NotFound("避難所が見つかりません。", "No such shelter.")
+
+
+@applies("occupancy.override")
+def _override_set(db, e):
+    db.execute("insert or replace into occupancy_overrides (shelter_id, level, reason, set_by, set_at, expires_at) "
+               "values (?, ?, ?, ?, ?, ?)",
+               [e.shelter_id, e.data["level"], e.data["reason"], e.actor.user, e.at, e.data["expires_at"]])
+
+
+@applies("occupancy.override_cleared")
+def _override_cleared(db, e):
+    db.execute("delete from occupancy_overrides where shelter_id = ?", [e.shelter_id])
+
+
+@applies("occupancy.confirmed")
+def _confirmed(db, e):
+    db.execute("insert or replace into occupancy_confirmations (shelter_id, confirmed_at, confirmed_by) "
+               "values (?, ?, ?)", [e.shelter_id, e.at, e.actor.user])
 
 
 def _last_count_events(db, shelter_ids):

@@ -125,7 +125,7 @@ def consolidate(db, from_id, to_id, *, actor, role, confirmed=False):
             raise Conflict("開設中か閉鎖準備中の避難所だけ統合できます。",
                            "Only an open or closing shelter can be consolidated.")
         if source["state"] == "open":
-            shelters.transition(db, source["id"], "closing", actor=actor, role=role,
+            shelters.transition(db, source["id"], "closing", actor=actor, role=role, confirmed=True,
                                 reason=f"統合 → {target['kyotsu_id'] or target['name']}")
         moved = db.execute("select id from households where shelter_id = ? and status = 'checked_in'",
                            [source["id"]]).fetchall()

@@ -3,7 +3,9 @@ import json
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import now, record_event, write
+from ..db import write
+from ..eventlog import applies, emit
+from . import access
 
 migrations = Migrations("settings")
 
@@ -19,8 +21,13 @@ def get(db, key, default=None):
 
 
 def put(db, key, value, *, actor):
+    """HQ changes a setting; every figure that depends on it follows (the screens are told)."""
+    access.require(actor, "change_settings")
     with write(db):
-        db["settings"].upsert(
-            {"key": key, "value": json.dumps(value), "updated_at": now(), "updated_by": actor}, pk="key"
-        )
-        record_event(db, "setting.changed", actor=actor, payload={"key": key, "value": value})
+        emit(db, "setting.changed", {"key": key, "value": value}, actor=actor)
+
+
+@applies("setting.changed")  # shelter None: every shelter's figures may change
+def _changed(db, e):
+    db.execute("insert or replace into settings (key, value, updated_at, updated_by) values (?, ?, ?, ?)",
+               [e.data["key"], json.dumps(e.data["value"]), e.at, e.actor.user])

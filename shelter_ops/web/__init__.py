@@ -32,6 +32,15 @@ def current_user():
     return g.user
 
 
+def current_actor():
+    """Who is acting in this request, for the domain's rules (domain/access.py) and the event log."""
+    from ..eventlog import Actor, actor_of
+
+    user = current_user()
+    # nobody signed in is the public (door phones), never the system, which may do everything
+    return actor_of(user) if user is not None else Actor(user="public", role="public")
+
+
 def login_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):

@@ -1,11 +1,10 @@
 """The disaster HQ's screens: every shelter at a glance, opening many at once, importing open data."""
 from flask import Blueprint, redirect, render_template, request, url_for
 
-from .. import live
 from ..db import get_db
 from ..domain import households, shelters
 from ..domain.errors import Invalid
-from . import current_user, roles_required
+from . import current_actor, roles_required
 
 bp = Blueprint("hq", __name__, url_prefix="/hq")
 
@@ -55,12 +54,7 @@ def open_many():
     ids = request.form.getlist("shelter")
     if not ids:
         raise Invalid("開設する避難所を選んでください。", "Choose the shelters to open.")
-    user = current_user()
-    results = shelters.open_many(get_db(), ids, actor=user["name"], role=user["role"],
-                                 reason=request.form.get("reason", ""))
-    for shelter_id, refusal in results.items():
-        if refusal is None:
-            live.notify_shelter(shelter_id)
+    results = shelters.open_many(get_db(), ids, actor=current_actor(), reason=request.form.get("reason", ""))
     db = get_db()
     names = {s["id"]: s for s in shelters.list_all(db, ids=list(results))}
     return render_template("hq/opened.html", results=results, names=names)
@@ -71,8 +65,7 @@ def open_many():
 def visibility(ref):
     """Hide a shelter from every public output, or show it again."""
     shelter = shelters.get(get_db(), ref)
-    shelters.set_hidden(get_db(), shelter["id"], request.form.get("hidden") == "1", actor=current_user()["name"])
-    live.notify_shelter(shelter["id"])
+    shelters.set_hidden(get_db(), shelter["id"], request.form.get("hidden") == "1", actor=current_actor())
     return redirect(url_for("hq.overview"))
 
 
@@ -92,9 +85,6 @@ def import_page():
             if len(data) > MAX_UPLOAD:
                 raise Invalid(f"ファイルが大きすぎます（上限 {MAX_UPLOAD // 2**20} MB）: {upload.filename}",
                               f"The file is too large (limit {MAX_UPLOAD // 2**20} MB): {upload.filename}")
-            reports.append(import_data(get_db(), data, upload.filename, actor=current_user()["name"]))
-        for report in reports:
-            for shelter_id in report.changed_shelter_ids:
-                live.notify_shelter(shelter_id)
+            reports.append(import_data(get_db(), data, upload.filename, actor=current_actor()))
     status = 400 if any(not r.ok for r in reports) else 200
     return render_template("hq/import.html", reports=reports, limit_mb=MAX_UPLOAD // 2**20), status

@@ -1,10 +1,9 @@
 """The shelter's tablet screens: state and lifecycle, opening checklist, zones."""
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from .. import live
 from ..db import get_db
-from ..domain import shelters
-from . import current_user, login_required, shelter_for
+from ..domain import access, shelters
+from . import current_actor, login_required, shelter_for
 
 bp = Blueprint("staff", __name__, url_prefix="/shelters")
 
@@ -31,6 +30,7 @@ def shelter(ref):
         zones=shelters.zones(db, shelter["id"]),
         present=shelters.present_count(db, shelter["id"]),
         vocab=shelters,
+        can_edit_zones=access.allowed(current_actor(), "edit_zones", shelter),
         message=request.args.get("done"),
     )
 
@@ -40,11 +40,8 @@ def shelter(ref):
 def transition(ref):
     """Move the shelter to another state; refusals come back as 409 with the reason."""
     shelter = shelter_for(ref)
-    user = current_user()
-    to = request.form.get("to", "")
-    shelters.transition(get_db(), shelter["id"], to, actor=user["name"], role=user["role"],
+    shelters.transition(get_db(), shelter["id"], request.form.get("to", ""), actor=current_actor(),
                         reason=request.form.get("reason", ""), confirmed=request.form.get("confirm") == "yes")
-    live.notify_shelter(shelter["id"])
     return redirect(url_for("staff.shelter", ref=ref, done="state"))
 
 
@@ -53,22 +50,21 @@ def transition(ref):
 def mark(ref, item):
     """Tick (or untick) an opening checklist item; who and when are recorded."""
     shelter = shelter_for(ref)
-    actor = current_user()["name"]
+    actor = current_actor()
     if request.form.get("undo"):
         shelters.unmark_item(get_db(), shelter["id"], item, actor=actor)
     else:
         shelters.mark_item(get_db(), shelter["id"], item, items=_items(), actor=actor,
                            result=request.form.get("result"))
-    live.notify_shelter(shelter["id"])
     return _back(shelter, "#checklist")
 
 
 @bp.route("/<ref>/zones", methods=["POST"])
 @login_required
 def add_zone(ref):
+    """A lead or HQ adds a room; capacities and levels follow at once."""
     shelter = shelter_for(ref)
-    shelters.add_zone(get_db(), shelter["id"], request.form, actor=current_user()["name"])
-    live.notify_occupancy(shelter["id"])
+    shelters.add_zone(get_db(), shelter["id"], request.form, actor=current_actor())
     return _back(shelter, "#zones")
 
 
@@ -76,6 +72,5 @@ def add_zone(ref):
 @login_required
 def edit_zone(ref, zone_id):
     shelter = shelter_for(ref)
-    shelters.update_zone(get_db(), shelter["id"], zone_id, request.form, actor=current_user()["name"])
-    live.notify_occupancy(shelter["id"])
+    shelters.update_zone(get_db(), shelter["id"], zone_id, request.form, actor=current_actor())
     return _back(shelter, "#zones")

@@ -47,6 +47,13 @@ def api_user():
     return g.api_user
 
 
+def api_actor():
+    """Who is acting through this token, for the domain's rules and the event log."""
+    from ...eventlog import actor_of
+
+    return actor_of(g.api_user)
+
+
 def json_body():
     """The request's JSON object. :raise Invalid: when the body is not a JSON object"""
     data = request.get_json(silent=True)

@@ -1,10 +1,9 @@
 """API: shelters, their zones and lifecycle transitions."""
-from flask import jsonify
+from flask import jsonify, request
 
-from ... import live
 from ...db import get_db
 from ...domain import households, shelters
-from . import api_user, bp, error_responses, json_body
+from . import api_actor, api_user, bp, error_responses, json_body
 
 SHELTER_SCHEMA = {
     "type": "object",
@@ -40,6 +39,12 @@ def shelter_json(shelter, present=0, zones=None):
     return out
 
 
+def _request_id():
+    """The operation id of a retried request (Idempotency-Key), scoped to the token's user and the route."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return f"api:{api_user()['id']}:{request.method}:{request.path}:{key[:100]}" if key else None
+
+
 def _visible(user, rows):
     return rows if user["role"] == "hq" else [s for s in rows if s["id"] == user["shelter_id"]]
 
@@ -66,13 +71,10 @@ def post_transition(ref):
     """Move a shelter through its lifecycle; a refusal answers 409 with the reason."""
     db = get_db()
     shelter = shelters.get(db, ref)
-    user = api_user()
-    shelters.require_access(user, shelter)
+    shelters.require_access(api_user(), shelter)
     body = json_body()
-    shelter = shelters.transition(db, shelter["id"], str(body.get("to", "")), actor=user["name"],
-                                  role=user["role"], reason=str(body.get("reason") or ""),
-                                  confirmed=body.get("confirm") is True)
-    live.notify_shelter(shelter["id"])
+    shelter = shelters.transition(db, shelter["id"], str(body.get("to", "")), actor=api_actor(),
+                                  reason=str(body.get("reason") or ""), confirmed=body.get("confirm") is True)
     return jsonify(shelter_json(shelter, shelters.present_count(db, shelter["id"])))
 
 
@@ -82,8 +84,7 @@ def post_zone(ref):
     db = get_db()
     shelter = shelters.get(db, ref)
     shelters.require_access(api_user(), shelter)
-    zone = shelters.add_zone(db, shelter["id"], json_body(), actor=api_user()["name"])
-    live.notify_occupancy(shelter["id"])
+    zone = shelters.add_zone(db, shelter["id"], json_body(), actor=api_actor(), request_id=_request_id())
     return jsonify(zone), 201
 
 
@@ -113,7 +114,8 @@ OPENAPI = {
                 "type": "object", "required": ["to"],
                 "properties": {"to": {"type": "string", "enum": list(shelters.STATES)},
                                "reason": {"type": "string"},
-                               "confirm": {"type": "boolean", "description": "needed to close"}}}}}},
+                               "confirm": {"type": "boolean",
+                                           "description": "needed to move to closing and to close"}}}}}},
             "responses": {"200": {"description": "The shelter in its new state",
                                   "content": {"application/json": {"schema": SHELTER_SCHEMA}}},
                           **error_responses(400, 401, 403, 404, 409)},
@@ -128,7 +130,9 @@ OPENAPI = {
                 "properties": {"name": {"type": "string"}, "kind": {"type": "string",
                                                                    "enum": list(shelters.ZONE_KINDS)},
                                "usable_m2": {"type": "number"}, "blocked_places": {"type": "integer"}}}}}},
-            "responses": {"201": {"description": "The new zone"}, **error_responses(400, 401, 403, 404)},
+            "responses": {"201": {"description": "The new zone (a lead or HQ); the same Idempotency-Key "
+                                                 "returns the zone added the first time"},
+                          **error_responses(400, 401, 403, 404)},
         }
     },
 }
