@@ -41,7 +41,7 @@ def acknowledged_once(db_path, keys):
     db = connect(str(db_path))
     try:
         seen = {}
-        for (event_id,) in db.execute("select op from events where op like 'api:%'"):
+        for (event_id,) in db.execute("select op from events where op like 'api:%' and kind = 'household.registered'"):
             suffix = event_id.rsplit(":", 1)[-1]
             seen[suffix] = seen.get(suffix, 0) + 1
         return sum(seen.get(key, 0) != 1 for key in keys)

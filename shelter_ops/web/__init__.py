@@ -8,6 +8,7 @@ from ..db import get_db
 from ..domain import accounts, clock, shelters
 from ..domain.errors import DomainError, Forbidden
 from ..i18n import lang
+from . import once
 
 
 # Links other areas add to the shelter's screens and to HQ's menu: (endpoint, (ja, en), roles)
@@ -125,6 +126,17 @@ def init_app(app):
                                           code="TooLarge"))
 
     app.add_template_filter(clock.utc_to_local, "local_time")
+    app.add_template_global(once.form_guard, "form_guard")
+    app.add_template_global(once.once_token, "once_token")
+
+    @app.before_request
+    def claim_form_token():
+        if request.method == "POST" and not request.path.startswith("/api/"):
+            user = current_user()
+            return once.form_begin(user["id"] if user else None)
+        return None
+
+    app.after_request(once.form_finish)
 
     @app.context_processor
     def inject_user():

@@ -11,6 +11,7 @@ from flask import Blueprint, g, jsonify, request
 from ...db import get_db
 from ...domain import accounts
 from ...domain.errors import DomainError, Invalid
+from .. import once
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -99,6 +100,18 @@ def validate_body():
                       f"The request does not have the expected form ({where}): {error.message}",
                       field=where)
     return None
+
+
+@bp.before_request
+def begin_once():
+    """A retried call with the same Idempotency-Key gets the first answer (web/once.py)."""
+    if request.endpoint in ("api.openapi",):
+        return None
+    return once.api_begin(g.api_user)
+
+
+bp.after_request(once.api_finish)
+bp.teardown_request(once.api_teardown)
 
 
 @functools.lru_cache(maxsize=None)

@@ -1,10 +1,11 @@
 """API: check-ins (by scanned code or household record), check-outs, absences, transfers, head counts."""
-from flask import current_app, jsonify, request
+from flask import current_app, jsonify
 
 from ... import live
 from ...db import event_seen, get_db
 from ...domain import codes, households, shelters
 from ...domain.errors import Forbidden, Invalid, NotFound
+from .. import once
 from . import api_user, bp, error_responses, json_body
 from .shelters import REF_PARAM
 
@@ -17,13 +18,8 @@ def _shelter(ref):
 
 
 def request_id(kind):
-    """The Idempotency-Key header as an event id, scoped to the token's user and the operation."""
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if not key:
-        return None
-    if len(key) > 200:
-        raise Invalid("Idempotency-Key が長すぎます（200文字まで）。", "Idempotency-Key is too long (200 max).")
-    return f"api:{kind}:{api_user()['id']}:{key}"
+    """The operation id the edge made from the Idempotency-Key (web/once.py), or None."""
+    return once.operation_id()
 
 
 def _visible(household):

@@ -5,6 +5,7 @@ from ... import live
 from ...db import get_db
 from ...domain import reports, shelters
 from ...domain.errors import Forbidden, Invalid
+from .. import once
 from . import api_user, bp, error_responses, json_body
 
 REF_PARAM = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
@@ -95,7 +96,7 @@ def post_report(ref):
             flat[f"{prefix}_{key}"] = value
     flat = {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in flat.items()}
     report = reports.submit(get_db(), shelter["id"], flat, actor=api_user()["name"], kind=body.get("kind"),
-                            config=current_app.config, event_id=request.headers.get("Idempotency-Key") or None,
+                            config=current_app.config, event_id=once.operation_id(),
                             checklist_items=shelters.checklist_items(current_app.config["CHECKLIST"]))
     live.notify_shelter(shelter["id"])
     return jsonify(report), 201

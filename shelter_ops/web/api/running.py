@@ -4,6 +4,7 @@ from flask import jsonify, request
 from ...db import get_db
 from ...domain import clock, daylog, resident_requests, shelters, supplies
 from ...domain.errors import Invalid
+from .. import once
 from . import api_user, bp, error_responses, json_body
 
 
@@ -14,8 +15,8 @@ def _shelter(ref):
 
 
 def _request_id():
-    """The client's idempotency key: the same key twice changes nothing the second time."""
-    return request.headers.get("Idempotency-Key") or None
+    """The operation id the edge made from the Idempotency-Key (scoped to the user and the route)."""
+    return once.operation_id()
 
 
 # --- supplies ---
