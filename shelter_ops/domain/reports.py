@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlite_utils.migrations import Migrations
 
 from ..db import fetch_all, new_id, now, parse_time, record_event, write
-from . import clock, shelters
+from . import clock, households, shelters
 from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("reports")
@@ -79,17 +79,7 @@ LIVING = {
     "blankets": ("毛布", "Blankets"),
 }
 
-CARE_CODES = {
-    "ILL": ("疾病・負傷", "Illness / injury"),
-    "PRG": ("妊産婦", "Pregnant / nursing"),
-    "INF": ("乳幼児", "With infants"),
-    "DIS": ("障害", "Disability"),
-    "NUR": ("要介護", "Needs nursing care"),
-    "MED": ("医療機器", "Medical device"),
-    "ALG": ("アレルギー", "Allergy"),
-    "FOR": ("日本語が不自由", "Limited Japanese"),
-    "ELD": ("独居高齢者", "Elderly living alone"),
-}
+CARE_CODES = households.CARE_CODES  # one vocabulary for care needs, on screens and in reports
 
 # Figures the system knows from the roster; staff cannot type over them.
 LIVE_FIELDS = ("total", "men", "women", "other_sex", "households", "arrivals", "departures", "at_home", "in_car",
@@ -324,7 +314,8 @@ FIRST_REPORT_ITEM = "first_report"  # the opening checklist's 本部への第1�
 def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_id=None, checklist_items=None):
     """File the next report (第N報) with live figures and the staff's input. Returns the report.
 
-    With `checklist_items` (the configured opening checklist), a 第1報 also ticks its checklist item.
+    With `checklist_items` (the configured opening checklist), the 第1報 (report no. 1, or one
+    filed as kind first) also ticks its checklist item.
     """
     staff = clean_staff_input(staff_input)
     with write(db):
@@ -359,7 +350,9 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_
         db["reports"].insert(report)
         record_event(db, "report.filed", actor=actor, shelter_id=shelter["id"], event_id=event_id,
                      payload={"report_id": report["id"], "no": report["no"], "kind": kind, "total": report["total"]})
-        if kind == "first" and checklist_items and any(i["key"] == FIRST_REPORT_ITEM for i in checklist_items):
+        # 第1報 is report no. 1, whichever kind the form was left on
+        first = kind == "first" or report["no"] == 1
+        if first and checklist_items and any(i["key"] == FIRST_REPORT_ITEM for i in checklist_items):
             marked = db.execute("select 1 from checklist_marks where shelter_id = ? and item = ?",
                                 [shelter["id"], FIRST_REPORT_ITEM]).fetchone()
             if not marked:

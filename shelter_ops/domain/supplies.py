@@ -96,10 +96,16 @@ ALLERGENS = {
     "buckwheat": ("そば", "Buckwheat"), "shrimp": ("えび", "Shrimp"), "crab": ("かに", "Crab"),
 }
 
-# Planning figures per infant per day (an estimate for ordering, shown as such).
+# Planning figures per day (an estimate for ordering, shown as such): key -> (label, per day,
+# ledger unit, unit as read in (ja, en)). Water: 3 L a person a day for drinking and cooking, and
+# three meals, as the Cabinet Office's shelter guidelines plan stockpiles.
+PERSON_DAILY = {
+    "water": (("飲料水", "Drinking water"), 3, "L", ("L", "L")),
+    "meals": (("食料", "Meals"), 3, "食", ("食", "meals")),
+}
 INFANT_DAILY = {
-    "formula": (("粉ミルク・液体ミルク", "Infant formula"), 800, "ml"),
-    "diapers": (("紙おむつ（乳児用）", "Diapers (infant)"), 8, "枚"),
+    "formula": (("粉ミルク・液体ミルク", "Infant formula"), 800, "ml", ("ml", "ml")),
+    "diapers": (("紙おむつ（乳児用）", "Diapers (infant)"), 8, "枚", ("枚", "pieces")),
 }
 
 
@@ -352,16 +358,26 @@ def _allergen_key(name):
     return name
 
 
-def estimate_from_persons(persons, *, days=1, today=None):
-    """Needs for `days` days from a list of person dicts (counts only; names are never read).
+def _daily(table, people, days):
+    return [{"key": key, "label": {"ja": label[0], "en": label[1]}, "per_day": per_day * people,
+             "quantity": per_day * people * days, "unit": unit, "unit_label": {"ja": shown[0], "en": shown[1]}}
+            for key, (label, per_day, unit, shown) in table.items()]
 
-    A person is an infant with care code INF or age < 2. Reads `care_codes`/`needs`, `age` or
-    `birth_date`, `allergies`/`allergens` (+ `allergens_other`), `medical_devices`, `diet`.
+
+def estimate_from_persons(persons, *, days=1, today=None, heads=None):
+    """Needs for `days` days from a list of person dicts (counts only; names are never read),
+    plus the count-only heads `heads` ({(sex, age band): n}, as households.headcounts gives them).
+
+    A person is an infant with care code INF or age < 2; a head counted in the 0–5 band counts as
+    an infant too (an order errs on the side of enough). Everyone needs water and meals. Reads
+    `care_codes`/`needs`, `age` or `birth_date`, `allergies`/`allergens` (+ `allergens_other`),
+    `medical_devices`, `diet`.
     """
     today = today or clock.local_date()
-    infants = 0
+    heads = heads or {}
+    infants = sum(n for (_sex, band), n in heads.items() if band == "infant")
     allergens, devices, diets = {}, {}, {}
-    total = 0
+    total = sum(heads.values())
     for person in persons:
         total += 1
         codes = _codes(person.get("care_codes") or person.get("care_needs") or person.get("needs"))
@@ -379,11 +395,6 @@ def estimate_from_persons(persons, *, days=1, today=None):
             devices[device] = devices.get(device, 0) + 1
         for diet in _list(person.get("diet") or person.get("diet_restrictions")):
             diets[diet] = diets.get(diet, 0) + 1
-    supplies = [
-        {"key": key, "label": {"ja": label[0], "en": label[1]}, "per_day": per_day * infants,
-         "quantity": per_day * infants * days, "unit": unit}
-        for key, (label, per_day, unit) in INFANT_DAILY.items()
-    ]
 
     def counted(d, vocab=None):
         out = []
@@ -395,8 +406,10 @@ def estimate_from_persons(persons, *, days=1, today=None):
     return {
         "persons": total,
         "days": days,
+        "counted_only": sum(heads.values()),
         "infants": infants,
-        "infant_supplies": supplies,
+        "supplies": _daily(PERSON_DAILY, total, days),
+        "infant_supplies": _daily(INFANT_DAILY, infants, days),
         "allergens": counted(allergens, ALLERGENS),
         "medical_devices": counted(devices, {"MED": ("医療機器（詳細未記入）", "Medical device (not specified)")}),
         "diet": counted(diets),
@@ -404,8 +417,10 @@ def estimate_from_persons(persons, *, days=1, today=None):
 
 
 def estimate_needs(db, shelter_id, *, days=1, today=None):
-    """Needs of the people checked in at the shelter now, from the check-in roster (counts only)."""
-    return estimate_from_persons(_roster_persons(db, shelter_id), days=days, today=today)
+    """Needs of the people at the shelter now: the check-in roster and the heads counted at the
+    door without a card (counts only)."""
+    return estimate_from_persons(_roster_persons(db, shelter_id), days=days, today=today,
+                                 heads=households.headcounts(db, shelter_id)["groups"])
 
 
 def _roster_persons(db, shelter_id):

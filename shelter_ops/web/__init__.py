@@ -16,9 +16,11 @@ SHELTER_TOOLS = []
 HQ_TOOLS = []
 
 
-def shelter_tool(endpoint, ja, en, roles=("hq", "lead", "staff")):
-    """Show a link to `endpoint` (which takes `ref`) on every shelter's screen."""
-    SHELTER_TOOLS.append((endpoint, (ja, en), roles))
+def shelter_tool(endpoint, ja, en, roles=("hq", "lead", "staff"), *, position=50):
+    """Show a link to `endpoint` (which takes `ref`) on every shelter's screen, by `position`
+    (smallest first: the desk leads, closing comes last), whatever order the modules load in."""
+    SHELTER_TOOLS.append((endpoint, (ja, en), roles, position))
+    SHELTER_TOOLS.sort(key=lambda tool: tool[3])
 
 
 def hq_tool(endpoint, ja, en):
@@ -85,6 +87,18 @@ def error_response(error):
     return render_template("error.html", error=error), error.status
 
 
+def care_words(codes):
+    """Care-needs codes (ILL, PRG, INF…) as the words a person reads, in the screen's language:
+    the codes are for files and feeds, never for people."""
+    from ..domain.households import CARE_CODES
+
+    if isinstance(codes, str):
+        codes = [codes]
+    words = [(CARE_CODES[c][1] if lang() == "en" else CARE_CODES[c][0]) if c in CARE_CODES else c
+             for c in codes or ()]
+    return (", " if lang() == "en" else "、").join(words)
+
+
 def blueprints():
     """The `bp` of every module (and sub-package) of shelter_ops.web: a new area needs no registration."""
     import importlib
@@ -126,6 +140,7 @@ def init_app(app):
                                           code="TooLarge"))
 
     app.add_template_filter(clock.utc_to_local, "local_time")
+    app.add_template_filter(care_words, "care_words")
     app.add_template_global(once.form_guard, "form_guard")
     app.add_template_global(once.once_token, "once_token")
 

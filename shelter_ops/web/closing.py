@@ -11,7 +11,7 @@ from . import current_user, hq_tool, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("closing", __name__)
 
-shelter_tool("closing.shelter_closing", "閉鎖・統合・引き渡し", "Closing and handover", roles=("hq", "lead"))
+shelter_tool("closing.shelter_closing", "閉鎖・統合・引き渡し", "Closing and handover", roles=("hq", "lead"), position=99)
 hq_tool("closing.hq_closing", "閉鎖・引き渡し", "Closing")
 
 

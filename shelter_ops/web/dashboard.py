@@ -66,5 +66,5 @@ def capacity_settings():
                            done=request.args.get("done"))
 
 
-shelter_tool("dashboard.shelter", "混雑状況", "Occupancy")
+shelter_tool("dashboard.shelter", "混雑状況", "Occupancy", position=2)
 hq_tool("dashboard.capacity_settings", "1人あたり面積", "Area per person")

@@ -268,5 +268,5 @@ def cards(ref):
     return render_template("desk/cards.html", shelter=shelter, ref=ref, numbers=[codes.display(x) for x in numbers])
 
 
-shelter_tool("desk.desk", "受付（QR読み取り）", "Reception desk (scan)")
-shelter_tool("desk.roster", "入所者一覧・退所・移送", "Roster, check-out, transfer")
+shelter_tool("desk.desk", "受付（QR読み取り）", "Reception desk (scan)", position=0)
+shelter_tool("desk.roster", "入所者一覧・退所・移送", "Roster, check-out, transfer", position=1)

@@ -252,12 +252,13 @@ OPENAPI = {
                               "expiry": NULLABLE_DATE}, ["to"]),
         "responses": {"200": _json(SUPPLY_REQUEST), **error_responses(400, 403, 404, 409)}}},
     "/shelters/{ref}/needs": {"get": {
-        "summary": "Needs estimated from the roster: infants → formula and diapers, allergens, medical devices, "
-                   "diet (counts only, no names)",
+        "summary": "Needs estimated from the roster and the count-only heads: water and meals for everyone, "
+                   "infants → formula and diapers, allergens, medical devices, diet (counts only, no names)",
         "tags": ["supplies"],
         "parameters": [REF, {"name": "days", "in": "query", "required": False, "schema": {"type": "integer"}}],
         "responses": {"200": _json({"type": "object", "properties": {
             "persons": {"type": "integer"}, "days": {"type": "integer"}, "infants": {"type": "integer"},
+            "counted_only": {"type": "integer"}, "supplies": {"type": "array", "items": OBJ},
             "infant_supplies": {"type": "array", "items": OBJ}, "allergens": {"type": "array", "items": OBJ},
             "medical_devices": {"type": "array", "items": OBJ}, "diet": {"type": "array", "items": OBJ}}}),
             **error_responses(400, 403, 404)}}},
