@@ -260,7 +260,7 @@ def test_non_disclosure_never_shown_to_staff_nor_in_public_output(app, db, shelt
     assert "在宅酸素" not in staff.get(f"{DESK}/roster").get_data(as_text=True)  # sensitive: lead/hq only
     lead = signed_in("lead", shelter_a)
     lead_roster = lead.get(f"{DESK}/roster").get_data(as_text=True)
-    assert "秘匿 さくら" in lead_roster and "MED" in lead_roster
+    assert "秘匿 さくら" in lead_roster and "医療機器" in lead_roster
     public = app.test_client()
     for url in ("/public/", "/public/status.json", "/public/status.csv", DOOR):
         assert "秘匿" not in public.get(url).get_data(as_text=True), url
