@@ -91,9 +91,10 @@ def prepare_db(path, shelters=1, state="open", usable_m2=100000.0, names=None):
 # --- the server process ---
 
 class Server:
-    """run.py as a subprocess on 127.0.0.1 and a free port, on the database at `db_path`."""
+    """run.py (or `argv`, e.g. gunicorn) as a subprocess on 127.0.0.1 and a free port, on the database at `db_path`."""
 
-    def __init__(self, db_path, async_mode="threading", env=None, start_timeout=60):
+    def __init__(self, db_path, async_mode="threading", env=None, start_timeout=60, argv=None):
+        self.argv = argv or [sys.executable, str(ROOT / "run.py")]  # or the production command
         self.db_path = str(db_path)
         self.async_mode = async_mode
         self.port = free_port()
@@ -115,7 +116,8 @@ class Server:
         })
         env.update(self.extra_env)
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, str(ROOT / "run.py")], cwd=str(ROOT), env=env,
+        env.setdefault("SHELTER_OPS_BIND", f"127.0.0.1:{self.port}")  # deployment/gunicorn.conf.py
+        self.proc = subprocess.Popen(self.argv, cwd=str(ROOT), env=env,
                                      stdout=self._log, stderr=subprocess.STDOUT,
                                      preexec_fn=lambda: raise_nofile(8192))
         deadline = time.monotonic() + self.start_timeout

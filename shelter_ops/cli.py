@@ -80,6 +80,39 @@ def demo_command():
         click.echo(line)
 
 
+@click.group("tls")
+def tls_group():
+    """HTTPS for a shelter LAN: a local CA and a certificate for this node's address."""
+
+
+@tls_group.command("init")
+@click.option("--dir", "folder", type=click.Path(file_okay=False), help="Where to write (default: tls/ beside the database).")
+@click.option("--ip", "addresses", multiple=True, help="An address the devices use (default: this machine's LAN address).")
+@click.option("--name", "names", multiple=True, help="A host name the devices use (e.g. shelter.local).")
+@click.option("--port", default=443, show_default=True, help="The HTTPS port, for the address printed.")
+@with_appcontext
+def tls_init(folder, addresses, names, port):
+    """Make a CA (once) and a server certificate for the LAN address; print how to trust it."""
+    import ipaddress
+    from pathlib import Path
+
+    from flask import current_app
+
+    from . import tls
+
+    for address in addresses:
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise click.BadParameter(f"{address} はIPアドレスではありません / is not an IP address", param_hint="--ip")
+    folder = Path(folder) if folder else Path(current_app.config["DB"]).resolve().parent / "tls"
+    result = tls.init(folder, addresses=list(addresses) or None, names=names)
+    click.echo(tls.instructions(result, port=port))
+
+
+FLASK_OPTIONS = ("app", "env_file", "debug", "version")  # FlaskGroup's own options: not ours to offer
+
+
 def register_commands(app):
     from .backup import backup_command, restore_command
 
@@ -97,11 +130,20 @@ def register_commands(app):
     from .cli_export import export_group
 
     app.cli.add_command(export_group)
-    for command in (import_command, users_group, tokens_group, demo_command):
+    for command in (import_command, users_group, tokens_group, demo_command, tls_group):
         app.cli.add_command(command)
 
 
-def main():
+def command_group():
+    """The shelter-ops command: our commands only, without Flask's --app/--env-file/--debug/--version."""
     from . import create_app
 
-    FlaskGroup(create_app=create_app, add_default_commands=False, help="Run disaster evacuation shelters.")()
+    group = FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False,
+                       load_dotenv=False, help="Run disaster evacuation shelters (避難所運営). "
+                                               "Settings come from SHELTER_OPS_* variables (docs/settings.md).")
+    group.params = [p for p in group.params if p.name not in FLASK_OPTIONS]
+    return click.version_option(package_name="shelter-ops", prog_name="shelter-ops")(group)
+
+
+def main():
+    command_group()()

@@ -12,7 +12,7 @@ from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room
 
 from .db import connect
-from .domain import capacity
+from .domain import capacity, households
 
 socketio = SocketIO()
 
@@ -87,10 +87,11 @@ class Hub:
 
     def flush(self, db, ids, everything):
         snaps = capacity.snapshots(db, self.app.config)
+        desks = households.desk_counts(db)
         self.flushes += 1
         for snap in snaps:
             if everything or snap["id"] in ids:
-                send(snap, snaps, self.app.config)
+                send(snap, snaps, self.app.config, desks.get(snap["id"], households.NO_DESK_COUNTS))
                 if not snap["hidden"]:
                     self.published.add(snap["id"])
                 elif snap["id"] in self.published:
@@ -99,16 +100,20 @@ class Hub:
                     socketio.emit("withdrawn", {"kyotsu_id": snap["kyotsu_id"]}, to="public")
 
 
-def send(snap, snaps, config):
-    """One shelter's state to its staff, to HQ and (unless hidden) to the public."""
-    socketio.emit("occupancy", staff_payload(snap), to=f"shelter:{snap['id']}")
+def send(snap, snaps, config, desk=None):
+    """One shelter's state to its staff (with the desk's counts), to HQ and (unless hidden) to the public."""
+    socketio.emit("occupancy", staff_payload(snap, desk), to=f"shelter:{snap['id']}")
     socketio.emit("occupancy", hq_payload(snap, snaps, config), to="hq")
     if not snap["hidden"]:
         socketio.emit("occupancy", capacity.public_record(snap), to="public")
 
 
-def staff_payload(snap):
-    return {key: value for key, value in snap.items()}
+def staff_payload(snap, desk=None):
+    """The snapshot, and for the shelter's own screens the desk header's counts (受付待ち, 在宅・車中泊)."""
+    out = {key: value for key, value in snap.items()}
+    if desk is not None:
+        out["desk"] = {"pending": desk["pending"], "outside": desk["outside"]}
+    return out
 
 
 def hq_payload(snap, snaps, config):
@@ -225,7 +230,8 @@ def join(spec):
         except DomainError as error:
             return _refuse(error.ja, error.en)
         join_room(f"shelter:{shelter['id']}")
-        emit("occupancy", staff_payload(capacity.snapshot(db, config, shelter["id"])))
+        desk = households.desk_counts(db, [shelter["id"]])[shelter["id"]]
+        emit("occupancy", staff_payload(capacity.snapshot(db, config, shelter["id"]), desk))
         return True
     return _refuse(f"不明な部屋です: {spec}", f"Unknown room: {spec}")
 

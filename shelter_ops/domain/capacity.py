@@ -39,6 +39,7 @@ LEVELS = {
     "full": ("満", "Full"),
 }
 STALE_LABEL = ("確認中", "Being checked")
+UNDECIDED_ZONE = ("区画未定", "Zone not decided")
 OVERRIDE_LEVELS = ("vacant", "some", "crowded", "full")
 M2_CHOICES = (2.0, 3.5, 4.0)
 M2_SETTING = "m2_per_person"
@@ -256,7 +257,7 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
             occ = int(by_zone.get(zone["id"], 0))
             zone_rows.append({"id": zone["id"], "name": zone["name"], "kind": zone["kind"],
                               "usable_m2": zone["usable_m2"], "blocked_places": zone["blocked_places"],
-                              "capacity": cap, "occupancy": occ})
+                              "capacity": cap, "occupancy": occ, "unplaced": 0})
             if zone["kind"] in APART_KINDS:
                 space = spaces.setdefault(zone["kind"], {"capacity": 0, "occupancy": 0})
                 space["capacity"] += cap
@@ -265,6 +266,16 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
             elif zone["kind"] not in NO_PLACES_KINDS:
                 general_capacity += cap
         total = int(present.get("total", 0))
+        unplaced = int(by_zone.get(None, 0))  # checked in (at the door, by taps) and not placed yet
+        general = [z for z in zone_rows if z["kind"] not in APART_KINDS + NO_PLACES_KINDS]
+        if unplaced and len(general) == 1:
+            # they take a general place (the level counts them so), and with one general zone it
+            # can only be in that one: the floor map then says 体育館 110, not 0
+            general[0]["occupancy"] += unplaced
+            general[0]["unplaced"] = unplaced
+        # whoever no zone row holds (several general zones, a zone since removed): 区画未定, shown
+        # as its own row wherever zones are listed, so the rows add up to everyone checked in
+        undecided = max(0, total - sum(z["occupancy"] for z in zone_rows))
         # everyone not placed in a space counted apart (incl. not yet placed) takes a general place
         occupancy = max(0, total - apart_occupancy)
         is_open = shelter["state"] == "open"
@@ -299,7 +310,8 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
             "present": total,
             "spaces": spaces,
             "zones": zone_rows,
-            "unplaced": int(by_zone.get(None, 0)),  # checked in, not yet placed in a zone
+            "unplaced": unplaced,  # checked in, not yet placed in a zone by staff
+            "undecided": undecided,  # of them, those no zone row counts (区画未定)
             "override": override and {k: override[k] for k in ("level", "reason", "set_by", "expires_at")},
             "confirmed_at": confirmed,
         })

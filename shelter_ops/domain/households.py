@@ -717,6 +717,22 @@ def outside_counts(db):
     return out
 
 
+NO_DESK_COUNTS = {"present": 0, "pending": 0, "outside": 0}
+
+
+def desk_counts(db, shelter_ids=None):
+    """What a reception desk's header shows, per shelter: {shelter_id: {"present", "pending",
+    "outside"}} — people checked in (present_counts), households registered at the door and not
+    yet at the desk, evacuees registered here but staying outside. Counts only."""
+    present = present_counts(db)
+    outside = outside_counts(db)
+    pending = dict(db.execute("select shelter_id, count(*) from households where status = 'pending' "
+                              "group by shelter_id").fetchall())
+    ids = shelter_ids if shelter_ids is not None else set(present) | set(outside) | set(pending)
+    return {sid: {"present": present.get(sid, {}).get("total", 0), "pending": pending.get(sid, 0),
+                  "outside": sum(outside.get(sid, {}).values())} for sid in ids}
+
+
 def roster(db, shelter_id, *, include_sensitive=False, include_hidden=False, statuses=("checked_in",)):
     """The households of a shelter with their "persons", for printing, reports and needs estimates.
 

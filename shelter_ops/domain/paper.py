@@ -78,6 +78,10 @@ def floor_data(db, config, shelter):
         zones.append({"name": zone["name"], "kind": zone["kind"], "kind_ja": ja, "kind_en": en,
                       "capacity": zone["capacity"] if places else None,
                       "present": zone["occupancy"] if places else None})
+    if snap["undecided"]:  # so the sheet's figures add up to everyone inside
+        ja, en = capacity.UNDECIDED_ZONE
+        zones.append({"name": ja, "kind": "undecided", "kind_ja": ja, "kind_en": en, "capacity": None,
+                      "present": snap["undecided"]})
     return {"name": shelter["name"], "name_en": shelter["name_en"] or "", "zones": zones}
 
 

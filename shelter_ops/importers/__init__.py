@@ -129,6 +129,7 @@ def _import(db, source, filename, *, actor, progress):
             raise Unreadable(f"ファイルが大きすぎます（上限 {mb} MB）。市町村ごとのファイルに分けて取り込んでください。",
                              f"The file is too large (limit {mb} MB). Import it in parts, one city at a time.")
         head = source.head()
+        reading.refuse_binary(head)
         plan = _GeoJSONPlan(source, report) if reading.looks_like_json(head) else _CSVPlan(source, head, report)
         bar = _bar(progress and source.size >= PROGRESS_FROM_BYTES, source.size)
         try:

@@ -39,6 +39,34 @@ def sniff_encoding(head):
                      line=1)
 
 
+# what people pick by mistake in the file dialog: (magic bytes, (ja, en) name of the kind)
+BINARY_KINDS = (
+    (b"\x89PNG", ("PNG 画像", "a PNG image")), (b"\xff\xd8\xff", ("JPEG 画像", "a JPEG image")),
+    (b"GIF8", ("GIF 画像", "a GIF image")), (b"%PDF", ("PDF", "a PDF")),
+    (b"PK\x03\x04", ("Excel（xlsx）か ZIP", "an Excel (xlsx) or ZIP file")),
+    (b"\xd0\xcf\x11\xe0", ("古い Excel（xls）", "an old Excel (xls) file")),
+)
+
+
+def refuse_binary(head):
+    """:raise Unreadable: the file is an image, a PDF, a spreadsheet or other binary, not CSV/GeoJSON
+    (read as text it would print as mojibake: "このファイルの列: 臼NG")."""
+    start = head.lstrip(codecs.BOM_UTF8)
+    kind = next((names for magic, names in BINARY_KINDS if start.startswith(magic)), None)
+    if kind is None and b"\x00" in start[:4096]:
+        kind = ("テキストではないファイル", "not a text file")
+    if kind is None:
+        return
+    if "Excel" in kind[1]:
+        advice = ("Excel の表は「CSV UTF-8」で保存し直してから、その CSV を選んでください。",
+                  'Save the spreadsheet as "CSV UTF-8" first, then choose that CSV.')
+    else:
+        advice = ("国土地理院かデジタル庁の CSV / GeoJSON を選んでください。",
+                  "Choose a GSI or Digital Agency CSV or GeoJSON file.")
+    raise Unreadable(f"CSV か GeoJSON のファイルではありません（{kind[0]}のようです）。{advice[0]}",
+                     f"This is not a CSV or GeoJSON file (it looks like {kind[1]}). {advice[1]}")
+
+
 def looks_like_json(head):
     text = head.lstrip(codecs.BOM_UTF8).lstrip()
     return text[:1] in (b"{", b"[")

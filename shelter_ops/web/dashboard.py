@@ -19,6 +19,7 @@ def shelter(ref):
     snap = capacity.snapshot(db, current_app.config, shelter["id"])
     return render_template("dashboard/shelter.html", shelter=shelter, s=snap, vocab=shelters,
                            flow=capacity.flow(db, shelter["id"]), levels=capacity.LEVELS,
+                           undecided_zone=capacity.UNDECIDED_ZONE,
                            override_levels=capacity.OVERRIDE_LEVELS, override_minutes=OVERRIDE_MINUTES,
                            can_override=access.allowed(current_actor(), "set_override", shelter),
                            stale_minutes=current_app.config["STALE_MINUTES"], done=request.args.get("done"))

@@ -78,17 +78,14 @@ def _lang():
     return lang()
 
 
+def _counts(shelter):
+    """The desk header's figures now: checked in, waiting at the desk, staying outside."""
+    return households.desk_counts(get_db(), [shelter["id"]])[shelter["id"]]
+
+
 def _desk_page(shelter, result=None, status=200):
-    db = get_db()
-    counts = households.present_counts(db).get(shelter["id"], {"total": 0})
-    return render_template("desk/desk.html", shelter=shelter, result=result, present=counts["total"],
-                           outside=sum(households.outside_counts(db).get(shelter["id"], {}).values()),
-                           pending=_pending(db, shelter), vocab=households, ref=shelters.ref(shelter)), status
-
-
-def _pending(db, shelter):
-    return db.execute("select count(*) from households where shelter_id = ? and status = 'pending'",
-                      [shelter["id"]]).fetchone()[0]
+    return render_template("desk/desk.html", shelter=shelter, result=result, counts=_counts(shelter),
+                           vocab=households, ref=shelters.ref(shelter)), status
 
 
 @bp.route("/<ref>/desk")
@@ -115,7 +112,7 @@ def scan(ref):
     else:
         result = _scan(shelter, request.form.get("code", ""))
     if wants_json():
-        return jsonify(result)
+        return jsonify({**result, "counts": _counts(shelter)})
     return _desk_page(shelter, result, 200 if result["result"] != "unknown" else 400)
 
 

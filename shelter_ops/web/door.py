@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 
+from .. import live
 from ..db import get_db
 from ..domain import households, paper, prereg, shelters
 from ..domain.errors import DomainError, Invalid, NotFound, TooMany
@@ -206,6 +207,7 @@ def form(ref):
         except DomainError as refused:
             error = refused
         else:
+            live.notify_occupancy(shelter["id"])  # the desks' 受付待ち count goes up at once
             return redirect(url_for("door.done", ref=ref, token=household_token(created["id"])))
     return render_template("door/form.html", shelter=shelter, vocab=households, error=error, form=request.form,
                            rows=person_rows(),

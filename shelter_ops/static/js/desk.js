@@ -42,9 +42,12 @@
     (result.warnings || []).forEach(function (w) {
       var p = document.createElement("p"); p.className = "notice error"; p.textContent = w; box.appendChild(p);
     });
-    if (result.result === "ok") {
-      var present = document.getElementById("present");
-      if (present) present.textContent = String(Number(present.textContent) + (h ? (h.staying === "shelter" ? h.people : 0) : 0));
+    if (result.counts) {  // the figures as the server has them now, not a sum kept on this tablet
+      ["present", "pending", "outside"].forEach(function (key) {
+        document.querySelectorAll('.desk-counts [data-field="' + key + '"]').forEach(function (el) {
+          el.textContent = String(result.counts[key]);
+        });
+      });
     }
   }
 
@@ -53,7 +56,7 @@
     var body = new FormData();
     body.append("code", code);
     return post(box.dataset.scanUrl, body).then(show).catch(function () {
-      show({result: "unknown", message: "⚠ network"});
+      show({result: "unknown", message: "⚠ " + (document.getElementById("result").dataset.network || "")});
     });
   }
 

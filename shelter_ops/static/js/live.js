@@ -47,10 +47,11 @@
   }
 
   function applyZones(rec) {
-    if (rec.unplaced !== undefined) { setField(document, "unplaced", rec.unplaced); }
+    if (rec.undecided !== undefined) { setField(document, "undecided", rec.undecided); }
     (rec.zones || []).forEach(function (zone) {
       document.querySelectorAll('[data-zone="' + zone.id + '"]').forEach(function (el) {
         setField(el, "zone-occupancy", zone.occupancy);
+        setField(el, "zone-unplaced", zone.unplaced || 0);
         setField(el, "zone-capacity", zone.capacity);
         var bar = el.querySelector(".bar > span");
         if (bar) {
@@ -61,7 +62,7 @@
     });
   }
 
-  function apply(rec) {
+  function apply(rec, batch) {
     if (!rec || !rec.kyotsu_id) { return; }
     latest[rec.kyotsu_id] = rec;
     var level = shownLevel(rec);
@@ -71,6 +72,7 @@
       setField(el, "occupancy", rec.occupancy);
       setField(el, "capacity", rec.capacity);
       if (rec.present !== undefined) { setField(el, "present", rec.present); }
+      if (rec.desk) { setField(el, "pending", rec.desk.pending); setField(el, "outside", rec.desk.outside); }
       el.querySelectorAll('[data-field="label"]').forEach(function (badge) {
         badge.textContent = t(LEVELS[level] || LEVELS.closed);
         setLevelClass(badge, level);
@@ -80,6 +82,9 @@
         span.textContent = rec.state === "open" ? agoText(rec.updated_at) : "";
       });
       setField(el, "basis", en ? "Basis: " + rec.m2_per_person + " m² per person" : "基準: 1人あたり" + rec.m2_per_person + " m²");
+      el.querySelectorAll('[data-field="level-words"]').forEach(function (span) {  // ja and en side by side
+        span.textContent = LEVELS[level][0] + " / " + LEVELS[level][1];
+      });
       if (rec.alert !== undefined) { el.classList.toggle("alert", !!rec.alert); }
       el.querySelectorAll('[data-field="state"]').forEach(function (badge) {
         badge.textContent = t(STATES[rec.state] || [rec.state, rec.state]);
@@ -90,7 +95,12 @@
       });
     });
     applyZones(rec);
-    if (rec.alert !== undefined) { renderAlerts(); renderTotals(); }
+    if (rec.alert !== undefined && !batch) { renderAlerts(); renderTotals(); }
+  }
+
+  function applyAll(records) {  // a snapshot: every shelter, then the alerts and totals once
+    (records || []).forEach(function (rec) { apply(rec, true); });
+    renderAlerts(); renderTotals();
   }
 
   function renderTotals() {
@@ -138,7 +148,7 @@
       var holder = span.closest("[data-state]");
       if (holder && holder.dataset.state === "open") { span.textContent = agoText(span.dataset.updated); }
     });
-    Object.keys(latest).forEach(function (k) { apply(latest[k]); });
+    applyAll(Object.keys(latest).map(function (k) { return latest[k]; }));
   }
 
   var locate = document.querySelector("[data-geolocate]");
@@ -160,8 +170,8 @@
   setInterval(tick, 30000);
   if (!root || typeof io === "undefined") { return; }
   var socket = io({auth: {rooms: [root.dataset.liveRoom]}});
-  socket.on("snapshot", function (data) { (data.shelters || []).forEach(apply); });
-  socket.on("occupancy", apply);
+  socket.on("snapshot", function (data) { applyAll(data.shelters); });
+  socket.on("occupancy", function (rec) { apply(rec); });
   socket.on("withdrawn", function (data) {  // HQ hid a shelter: it leaves the public screens at once
     document.querySelectorAll('[data-kyotsu="' + data.kyotsu_id + '"]').forEach(function (el) {
       if (el.classList.contains("display")) { el.hidden = true; } else { el.remove(); }
