@@ -89,7 +89,7 @@ FILE_CASES = [
     ("UTF-16", "\ufeffNO,共通ID\r\n".encode("utf-16-le").join([codecs.BOM_UTF16_LE, b""]), "UTF-16",
      "UTF-16 files cannot be read"),
     ("a spreadsheet, not CSV", b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xff\xfe\x80\x81\xfd",
-     "UTF-8 でも Shift_JIS でもありません", "neither UTF-8 nor Shift_JIS"),
+     "「CSV UTF-8」で保存し直して", 'Save the spreadsheet as "CSV UTF-8"'),
     ("truncated GeoJSON", geojson_bytes([shelter(1), shelter(2)])[:-40], "JSON が途中で切れています",
      "The JSON is truncated"),
     ("GeoJSON that is not a FeatureCollection", b'{"type": "Feature", "properties": {}}',

@@ -53,8 +53,6 @@ def refuse_binary(head):
     (read as text it would print as mojibake: "このファイルの列: 臼NG")."""
     start = head.lstrip(codecs.BOM_UTF8)
     kind = next((names for magic, names in BINARY_KINDS if start.startswith(magic)), None)
-    if kind is None and b"\x00" in start[:4096]:
-        kind = ("テキストではないファイル", "not a text file")
     if kind is None:
         return
     if "Excel" in kind[1]:

@@ -7,6 +7,7 @@ from ..eventlog import applies, emit, emit_all, log_only
 BATCH = 500
 BATCH_CHARS = 1_000_000  # long remarks: keep a batch's memory small whatever the rows hold
 LONG_TEXT = ("name", "address", "notes", "accepts", "capacity_raw", "neighbourhoods")
+PROVENANCE = {"source"}  # where a row was last read from: not a fact about the shelter
 TABLES = {"shelters": ("shelters", "shelter.imported"), "sites": ("emergency_sites", "site.imported")}
 
 
@@ -33,6 +34,16 @@ def store(db, fmt, records, report, *, actor):
                 "added": report.added, "updated": report.updated, "unchanged": report.unchanged})
 
 
+FLAGS = {"same_address_as_site", "same_address_as_shelter"}  # "1 or empty" in the files (DOMAIN §7)
+
+
+def _same(field, old, new):
+    """Whether a stored value and a file's value are the same fact: an unset flag is a 0 flag."""
+    if field in FLAGS:
+        return (old or 0) == (new or 0)
+    return old == new
+
+
 def _store_batch(db, table, event_kind, fmt, batch, report, *, actor):
     fields = sorted({key for record in batch for key in record} - {"kyotsu_id"})
     ids = [record["kyotsu_id"] for record in batch]
@@ -50,8 +61,8 @@ def _store_batch(db, table, event_kind, fmt, batch, report, *, actor):
             report.added += 1
         else:
             row_id = old["id"]
-            values = {f: record[f] for f in fields if f in record and old[f] != record[f]}
-            if not values:
+            values = {f: record[f] for f in fields if f in record and not _same(f, old[f], record[f])}
+            if not set(values) - PROVENANCE:  # the same facts from another file are no update
                 report.unchanged += 1
                 continue
             action = "updated"

@@ -1,7 +1,7 @@
 """Signing in and out, the language switch, and the start page for each role."""
 from urllib.parse import urlsplit
 
-from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from ..db import get_db
 from ..domain import accounts, shelters
@@ -22,6 +22,14 @@ def index():
         return redirect(url_for("hq.overview"))
     shelter = shelters.get(get_db(), user["shelter_id"])
     return redirect(url_for("staff.shelter", ref=shelters.ref(shelter)))
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    """The tab's icon (browsers ask for /favicon.ico whatever the page says)."""
+    response = current_app.send_static_file("favicon.ico")
+    response.cache_control.max_age = 86400
+    return response
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -86,14 +86,27 @@ def here():
     return lat, lon
 
 
+# where someone looking for a place to go should look first: open, then opening soon, then the rest
+STATE_ORDER = {"open": 0, "opening": 1}
+
+
 def sort_records(rows, position, lang):
-    """Nearest first when the phone shared its location, else by name; each with its km (or None)."""
+    """Open shelters first (a phone's first screen must show where to go), then opening ones, then
+    the rest; within each, nearest first when the phone shared its location, else by name. Each
+    row gets its km (or None)."""
     for row in rows:
         row["km"] = (capacity.distance_km(position[0], position[1], row["lat"], row["lon"])
                      if position and row["lat"] is not None and row["lon"] is not None else None)
+
+    def name(r):
+        return (r["name_en"] or r["name"] or "") if lang == "en" else (r["name"] or "")
+
+    def rank(r):
+        return STATE_ORDER.get(r["state"], 2)
+
     if position:
-        return sorted(rows, key=lambda r: (r["km"] is None, r["km"] or 0, r["name"] or ""))
-    return sorted(rows, key=lambda r: ((r["name_en"] or r["name"] or "") if lang == "en" else (r["name"] or "")))
+        return sorted(rows, key=lambda r: (rank(r), r["km"] is None, r["km"] or 0, name(r)))
+    return sorted(rows, key=lambda r: (rank(r), name(r)))
 
 
 def mercator(lat, lon):
