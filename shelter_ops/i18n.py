@@ -3,7 +3,7 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import request, session
+from flask import g, has_request_context, request, session
 from flask_babel import Babel, get_locale
 
 LANGUAGES = ("ja", "en")
@@ -21,9 +21,14 @@ def select_locale():
 
 
 def lang():
-    """'ja' or 'en' for the current request."""
+    """'ja' or 'en' for the current request (kept for the request: a page of 1,500 map markers asks often)."""
+    if has_request_context() and "shelter_ops_lang" in g:
+        return g.shelter_ops_lang
     locale = get_locale()
-    return locale.language if locale and locale.language in LANGUAGES else "ja"
+    chosen = locale.language if locale and locale.language in LANGUAGES else "ja"
+    if has_request_context():
+        g.shelter_ops_lang = chosen
+    return chosen
 
 
 def pick(pair):

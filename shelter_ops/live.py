@@ -116,15 +116,17 @@ def staff_payload(snap, desk=None):
     return out
 
 
-def hq_payload(snap, snaps, config):
-    """What HQ gets: the staff figures, plus the nearest shelters with space when this one is at the alert share."""
+def hq_payload(snap, snaps, config, candidates=None):
+    """What HQ gets: the staff figures, plus the nearest shelters with space when this one is at the alert share
+    (`candidates`: capacity.with_space(snaps), found once when every shelter is sent)."""
     out = staff_payload(snap)
     alert = capacity.alerts([snap], config) and snap["state"] == "open"
     out["alert"] = bool(alert)
     out["nearest"] = [
         {"id": s["id"], "kyotsu_id": s["kyotsu_id"], "name": s["name"], "name_en": s["name_en"],
          "km": round(km, 2), "free": s["capacity"] - s["occupancy"], "level": s["level"]}
-        for s, km in (capacity.nearest_with_space(snaps, snap["lat"], snap["lon"], exclude=snap["id"]) if alert else [])
+        for s, km in (capacity.nearest_with_space(snaps, snap["lat"], snap["lon"], exclude=snap["id"],
+                                                  candidates=candidates) if alert else [])
     ]
     return out
 
@@ -220,7 +222,8 @@ def join(spec):
             return _refuse("本部の画面です。", "This is for HQ only.")
         join_room("hq")
         snaps = capacity.snapshots(db, config)
-        emit("snapshot", {"room": "hq", "shelters": [hq_payload(s, snaps, config) for s in snaps],
+        candidates = capacity.with_space(snaps)
+        emit("snapshot", {"room": "hq", "shelters": [hq_payload(s, snaps, config, candidates) for s in snaps],
                           "totals": capacity.totals(snaps)})
         return True
     if spec.startswith("shelter:"):

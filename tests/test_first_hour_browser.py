@@ -44,3 +44,18 @@ def test_the_desk_header_counts_change_when_another_desk_checks_in(browser_page,
     browser_page.wait_for_function(
         "() => document.querySelector('[data-testid=present]').textContent === '2' && "
         "document.querySelector('[data-testid=pending]').textContent === '0'", timeout=10000)
+
+
+def test_the_hq_map_follows_a_shelter_filling_up(browser_page, live_server, db, shelter_a, api):
+    open_shelter(db, shelter_a)
+    sign_in(browser_page, live_server, db, "hq1", "hq")
+    browser_page.goto(f"{live_server}/hq/")
+    marker = f'.hq-map g.marker[data-kyotsu="{REF}"]'
+    assert "level-vacant" in browser_page.get_attribute(marker, "class") or \
+        "level-stale" in browser_page.get_attribute(marker, "class")
+    browser_page.wait_for_timeout(1000)  # joined the hq room
+    desk = api("staff", shelter_a)
+    for _ in range(85):  # 体育館 350 m² / 3.5 = 100 places: 85 people is 満
+        desk.post(f"/api/v1/shelters/{REF}/headcounts", json={"sex": "male", "age_band": "adult"})
+    browser_page.wait_for_function(
+        f"() => document.querySelector('{marker}').classList.contains('level-full')", timeout=10000)

@@ -1,4 +1,5 @@
 """Capacity from floor area, congestion levels, overrides, freshness, and the occupancy snapshot."""
+import heapq
 import math
 from datetime import timedelta
 
@@ -355,13 +356,21 @@ def has_space(snap):
     return snap["state"] == "open" and snap["level"] != "full" and snap["capacity"] > snap["occupancy"]
 
 
-def nearest_with_space(snaps, lat, lon, *, limit=3, exclude=None):
-    """Open shelters with places left, nearest first: [(snapshot, km)]."""
+def with_space(snaps):
+    """The open shelters with places left and a position: where an alert may send people."""
+    return [s for s in snaps if has_space(s) and s["lat"] is not None and s["lon"] is not None]
+
+
+def nearest_with_space(snaps, lat, lon, *, limit=3, exclude=None, candidates=None):
+    """Open shelters with places left, nearest first: [(snapshot, km)]. `candidates` (with_space(snaps))
+    saves finding them again when asking for many shelters at once (HQ's alerts over a prefecture)."""
     if lat is None or lon is None:
         return []
-    found = [(s, distance_km(lat, lon, s["lat"], s["lon"])) for s in snaps
-             if s["id"] != exclude and has_space(s) and s["lat"] is not None and s["lon"] is not None]
-    found.sort(key=lambda pair: pair[1])
+    pool = [s for s in (with_space(snaps) if candidates is None else candidates) if s["id"] != exclude]
+    # a flat-earth distance picks the few closest cheaply; the great-circle one orders them
+    stretch = math.cos(math.radians(lat))
+    near = heapq.nsmallest(limit + 5, pool, key=lambda s: (s["lat"] - lat) ** 2 + ((s["lon"] - lon) * stretch) ** 2)
+    found = sorted(((s, distance_km(lat, lon, s["lat"], s["lon"])) for s in near), key=lambda pair: pair[1])
     return found[:limit]
 
 
@@ -373,6 +382,7 @@ def alert_share(config):
 def alerts(snaps, config):
     """Open shelters at or over the alert share (or set to 満), each with the nearest shelters with space."""
     share = alert_share(config)
+    candidates = with_space(snaps)
     out = []
     for snap in snaps:
         if snap["state"] != "open":
@@ -381,7 +391,7 @@ def alerts(snaps, config):
             snap["capacity"] > 0 and snap["occupancy"] / snap["capacity"] >= share
         if over or snap["level"] == "full":
             out.append({"shelter": snap, "nearest": nearest_with_space(snaps, snap["lat"], snap["lon"],
-                                                                        exclude=snap["id"])})
+                                                                        exclude=snap["id"], candidates=candidates)})
     return out
 
 

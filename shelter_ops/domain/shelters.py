@@ -1,6 +1,7 @@
 """Shelters (指定避難所), emergency sites (指定緊急避難場所), zones, the lifecycle and its checklist."""
 import json
 import math
+import re
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -178,6 +179,30 @@ def list_all(db, *, state=None, include_hidden=True, ids=None):
         args.extend(ids)
     sql = "select * from shelters" + (" where " + " and ".join(where) if where else "")
     return fetch_all(db, sql + " order by kyotsu_id, name", args)
+
+
+# a municipality's name inside an address: after the prefecture, up to 市/区/町/村 (政令市の区 kept with its city)
+_CITY = re.compile(r"^(?:.{2,3}?[都道府県])?(.+?郡)?(.+?市(?:.+?区)?|.+?[区町村])")
+
+
+def municipalities(db):
+    """The municipalities HQ's shelters belong to: [{"code", "name", "count"}] by code, the name read
+    from the shelters' addresses (the registry keeps only the code)."""
+    found = {}
+    for code, address in db.execute("select municipality_code, address from shelters where municipality_code is not null"):
+        entry = found.setdefault(code, {"code": code, "names": {}, "count": 0})
+        entry["count"] += 1
+        match = _CITY.match(address or "")
+        if match:
+            name = match.group(2)
+            entry["names"][name] = entry["names"].get(name, 0) + 1
+    out = []
+    for code in sorted(found):
+        entry = found[code]
+        names = entry["names"]
+        name = max(names, key=lambda n: (names[n], -len(n))) if names else code
+        out.append({"code": code, "name": name, "count": entry["count"]})
+    return out
 
 
 def zones(db, shelter_id):

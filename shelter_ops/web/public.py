@@ -117,8 +117,10 @@ def mercator(lat, lon):
     return x, y
 
 
-def map_points(rows, position=None, width=640, height=420, pad=28):
-    """Markers (numbered as in the list) fitted into a width × height SVG, north up, same scale both ways."""
+def map_points(rows, position=None, width=640, height=420, pad=28, lang="ja"):
+    """Markers (numbered as in the list) fitted into a width × height SVG, north up, same scale both ways.
+    Each point carries what its marker shows (shown level, name and words in `lang`), worked out here
+    once rather than per marker in the template: HQ's map has a prefecture's 1,500."""
     placed = [(n, r) for n, r in enumerate(rows, 1) if r["lat"] is not None and r["lon"] is not None]
     coords = [mercator(r["lat"], r["lon"]) for _, r in placed]
     if position:
@@ -133,7 +135,16 @@ def map_points(rows, position=None, width=640, height=420, pad=28):
     def project(c):
         return round(width / 2 + (c[0] - cx) * scale, 1), round(height / 2 + (c[1] - cy) * scale, 1)
 
-    points = [{"n": n, "record": r, "x": project(c)[0], "y": project(c)[1]} for (n, r), c in zip(placed, coords)]
+    en = lang == "en"
+
+    def shown(r):
+        stale = r["stale"] and r["state"] == "open"
+        words = label(r)
+        return {"level": "stale" if stale else r["level"], "words": words[1] if en else words[0],
+                "name": (r["name_en"] or r["name"]) if en else r["name"]}
+
+    points = [{"n": n, "record": r, "x": project(c)[0], "y": project(c)[1], **shown(r)}
+              for (n, r), c in zip(placed, coords)]
     me = project(coords[-1]) if position else None
     return {"width": width, "height": height, "points": points, "here": me}
 
@@ -158,7 +169,8 @@ def index():
 
     position = here()
     rows = sort_records(records(), position, lang())
-    return render_template("public/index.html", shelters=rows, position=position, map=map_points(rows, position),
+    return render_template("public/index.html", shelters=rows, position=position,
+                           map=map_points(rows, position, lang=lang()),
                            refresh=PAGE_REFRESH,
                            m2_per_person=capacity.m2_per_person(get_db(), current_app.config["M2_PER_PERSON"]),
                            **_page_globals())
