@@ -56,6 +56,9 @@ def run(smoke=False, runs=3):
                     page.goto(f"{server.url}/hq/")  # warm: the first request compiles the templates
                     paints, servers, sizes, markers = [], [], [], 0
                     for _ in range(loads):
+                        # the previous page's live snapshot (every shelter, sent on joining the hq
+                        # room) is served by the same process: let it finish, as between two HQ visits
+                        page.wait_for_timeout(2000)
                         page.goto(f"{server.url}/hq/", wait_until="load")
                         paint_ms, server_ms, size, markers = page.evaluate(PAINT_JS)
                         paints.append(paint_ms / 1000)
