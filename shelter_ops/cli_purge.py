@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .db import get_db
-from .domain import clock, closing, shelters
+from .domain import clock, privacy, shelters
 from .domain.errors import DomainError
 
 
@@ -23,11 +23,11 @@ def purge_command(due, shelter_ref, today):
     try:
         if shelter_ref:
             shelter = shelters.get(db, shelter_ref)
-            result = closing.purge(db, shelter["id"], actor="cli", role="hq")
+            result = privacy.purge(db, shelter["id"], actor="cli", role="hq")
             click.echo(f"purged {shelter['name']}: {result['households']} households, {result['persons']} persons")
             return
         when = date.fromisoformat(today) if today else clock.local_date()
-        result = closing.purge_due(db, when, retention_days=current_app.config["RETENTION_DAYS"], actor="cli")
+        result = privacy.purge_due(db, when, retention_days=current_app.config["RETENTION_DAYS"], actor="cli")
     except (DomainError, ValueError) as error:
         raise click.ClickException(f"{error.ja}\n{error.en}" if isinstance(error, DomainError) else str(error))
     names = {s["id"]: s["name"] for s in shelters.list_all(db)}

@@ -27,6 +27,7 @@ import os
 import uuid
 from dataclasses import dataclass, field
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlite_utils.migrations import Migrations
 
@@ -217,7 +218,10 @@ def unseal(db, subject, sealed):
     key = _subject_key(db, subject)
     if key is None:
         return None
-    return json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], subject.encode()))
+    try:
+        return json.loads(AESGCM(key).decrypt(sealed[:12], sealed[12:], subject.encode()))
+    except InvalidTag:  # sealed under a key the purge forgot; the subject has a new key since (a reopened shelter)
+        return None
 
 
 def move_subject(db, subject, shelter_id):
@@ -377,7 +381,7 @@ def projection_tables(db):
 
 
 # Modules that register handlers (beside those with migrations, db.MIGRATING_MODULES).
-HANDLER_MODULES = ["importers.store"]
+HANDLER_MODULES = ["importers.store", "domain.privacy", "domain.paper"]
 
 
 def load_handlers():

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from closing_helpers import family, known_roster, open_shelter
-from shelter_ops.domain import closing, households, inquiries, reports, shelters
+from shelter_ops.domain import clock, closing, households, inquiries, privacy, reports, resident_requests, shelters
 
 SECRET = (("腰越秘子", "こしごえひでこ", "female", "1990-03-03", []),)
 
@@ -142,7 +142,7 @@ def test_after_the_purge_no_personal_value_remains_in_the_database_file(app, db,
     assert "由比ヶ浜一郎".encode() in after
     assert db.execute("select count(*) from events where shelter_id = ? and kind = 'household.checked_out'",
                       [shelter_a["id"]]).fetchone()[0] == 2
-    (summary,) = closing.summaries(db, shelter_a["id"])
+    (summary,) = privacy.summaries(db, shelter_a["id"])
     assert (summary["households"], summary["persons"]) == (2, 3)
     assert summary["counts"]["sex"] == {"male": 1, "female": 2}
     assert closing.status(db, shelter_a["id"])["next"] == "done"
@@ -158,15 +158,15 @@ def test_retention_purges_handed_over_shelters_n_days_after_closing(app, db, she
                              actor="desk")
         _closed_with_final_report(db, shelter)
     closing.export(db, shelter_a["id"], actor="hq", role="hq", reason="引き渡し")
-    closed = datetime.fromisoformat(shelters.get(db, shelter_a["id"])["closed_at"]).date()
-    assert closing.purge_due(db, closed + timedelta(days=29), retention_days=30) == {"purged": [], "not_exported": []}
-    result = closing.purge_due(db, closed + timedelta(days=30), retention_days=30)
+    closed = date.fromisoformat(clock.today(shelters.get(db, shelter_a["id"])["closed_at"]))  # Japan's day
+    assert privacy.purge_due(db, closed + timedelta(days=29), retention_days=30) == {"purged": [], "not_exported": []}
+    result = privacy.purge_due(db, closed + timedelta(days=30), retention_days=30)
     assert result == {"purged": [shelter_a["id"]], "not_exported": [shelter_b["id"]]}
     assert db.execute("select count(*) from persons p join households h on h.id = p.household_id "
                       "where h.shelter_id = ? and p.name is not null", [shelter_a["id"]]).fetchone()[0] == 0
     assert db.execute("select count(*) from persons p join households h on h.id = p.household_id "
                       "where h.shelter_id = ? and p.name is not null", [shelter_b["id"]]).fetchone()[0] == 2
-    assert closing.purge_due(db, closed + timedelta(days=31), retention_days=30)["purged"] == []
+    assert privacy.purge_due(db, closed + timedelta(days=31), retention_days=30)["purged"] == []
 
 
 def test_the_purge_command_runs_the_retention_purge(app, db, shelter_a):
@@ -197,15 +197,13 @@ def test_closing_screens_are_for_leads_and_hq(db, shelter_a, signed_in):
 def test_the_purge_also_removes_names_residents_gave_with_their_requests(app, db, shelter_a):
     open_shelter(db, shelter_a)
     households.check_out(db, shelter_a["id"], family(db, shelter_a)["id"], actor="desk")
-    db["resident_requests"].insert({"id": "r1", "shelter_id": shelter_a["id"], "category": "food",
-                                    "text": "鎌倉太郎です。おかゆをください", "name": "稲村ヶ崎五郎", "room": "体育館の奥",
-                                    "source": "paper", "status": "open", "created_by": "desk",
-                                    "created_at": "2026-01-01T00:00:00+00:00"})
+    item = resident_requests.submit(db, shelter_a["id"], category="food", text="鎌倉太郎です。おかゆをください",
+                                    name="稲村ヶ崎五郎", room="体育館の奥", source="paper", actor="desk")
     _closed_with_final_report(db, shelter_a)
     closing.export(db, shelter_a["id"], actor="hq", role="hq", reason="引き渡し")
-    closing.purge(db, shelter_a["id"], actor="hq", role="hq")
-    row = db.execute("select name, room, text from resident_requests where id = 'r1'").fetchone()
-    assert row == (None, None, "[削除]です。おかゆをください")
+    privacy.purge(db, shelter_a["id"], actor="hq", role="hq")
+    row = db.execute("select name, room, text, category from resident_requests where id = ?", [item["id"]]).fetchone()
+    assert row == (None, None, "[削除]", "food")  # the text is sealed whole: by design, not by searching it
     after = _raw_bytes(app)
     assert "稲村ヶ崎五郎".encode() not in after and "鎌倉太郎".encode() not in after
 
@@ -237,13 +235,13 @@ def test_a_reader_that_delays_compaction_leaves_it_owed_and_the_next_run_finishe
     try:
         reader.execute("BEGIN")
         reader.execute("select count(*) from persons").fetchone()  # holds an old snapshot open
-        result = closing.purge(db, shelter_a["id"], actor="hq", role="hq")
-        assert result["compacted"] is False and closing.compaction_owed(db)
+        result = privacy.purge(db, shelter_a["id"], actor="hq", role="hq")
+        assert result["compacted"] is False and privacy.compaction_owed(db)
     finally:
         reader.execute("ROLLBACK")
         reader.close()
-    closing.purge_due(db, date.today(), retention_days=app.config["RETENTION_DAYS"])
-    assert not closing.compaction_owed(db)
+    privacy.purge_due(db, date.today(), retention_days=app.config["RETENTION_DAYS"])
+    assert not privacy.compaction_owed(db)
     assert "鎌倉太郎".encode() not in _raw_bytes(app) and b"0467-55-1234" not in _raw_bytes(app)
 
 

@@ -131,6 +131,17 @@ def test_a_repeated_request_with_the_same_key_is_recorded_once(db, shelter_a, ap
     assert len(supplies.requests(db, shelter_a["id"])) == 1
 
 
+def test_the_same_key_from_two_shelters_is_two_operations(db, shelter_a, shelter_b, api):
+    """Issue 11: lead A's log entry and lead B's delivery with one Idempotency-Key; B's water was lost."""
+    key = {"Idempotency-Key": "same-key-on-two-tablets"}
+    entry = api("lead", shelter_a).post(f"/api/v1/shelters/{REF_A}/log", json={"kind": "incident", "text": "停電"},
+                                        headers=key)
+    delivery = api("lead", shelter_b).post("/api/v1/shelters/E1420400002111/supplies/moves", headers=key,
+                                           json={"direction": "in", "item": "水", "quantity": 24, "unit": "本"})
+    assert entry.status_code == delivery.status_code == 201
+    assert supplies.stock(db, shelter_b["id"])[0]["stock"] == 24
+
+
 def test_tablet_request_accept_send_receive(db, shelter_a, signed_in):
     staff, hq = signed_in("staff", shelter_a), signed_in("hq")
     page = staff.get(f"/supplies/{REF_A}")

@@ -10,6 +10,9 @@ from .errors import Conflict, Forbidden
 
 HQ, LEAD, STAFF = "hq", "lead", "staff"
 EVERYONE = (HQ, LEAD, STAFF)
+HQ_ONLY = ("この操作は本部のみ行えます。", "Only HQ can do this.")
+NOT_YOUR_ROLE = ("この操作を行う権限がありません。", "Your role cannot do this.")
+LEAD_OR_HQ = ("この操作は避難所責任者か本部だけができます。", "Only a shelter lead or HQ can do this.")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,25 @@ RULES = {
     "set_override": Rule((HQ, LEAD), "混雑度の手動設定は責任者か本部が行います。",
                          "Only a lead or HQ can set the level by hand."),
     "confirm_count": Rule(EVERYONE, "この避難所を操作する権限がありません。", "You do not have access to this shelter."),
+    # running a shelter
+    "record_supplies": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "request_supplies": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "supply_request_accepted": Rule((HQ,), *HQ_ONLY),
+    "supply_request_sent": Rule((HQ,), *HQ_ONLY),
+    "supply_request_refused": Rule((HQ,), *HQ_ONLY),
+    # the request's state narrows these two (supplies.TRANSITIONS: cancelling an accepted request is HQ's)
+    "supply_request_cancelled": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "supply_request_received": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "write_log": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "announce": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "key_in_resident_request": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "handle_resident_request": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    "file_report": Rule(EVERYONE, *NOT_YOUR_ROLE),
+    # closing (DOMAIN.md §2, §8) and HQ's safety inquiries
+    "consolidate": Rule((HQ, LEAD), *LEAD_OR_HQ),
+    "export_handover": Rule((HQ, LEAD), *LEAD_OR_HQ),
+    "purge": Rule((HQ, LEAD), *LEAD_OR_HQ),
+    "answer_inquiries": Rule((HQ,), "安否確認への回答は本部が行います。", "Only HQ answers safety inquiries."),
 }
 
 NOT_YOURS = ("この避難所を操作する権限がありません。", "You do not have access to this shelter.")
@@ -75,3 +97,16 @@ def require(actor, action, shelter=None):
 def require_access(user, shelter):
     """Lead and staff see only their own shelter; HQ sees all. :raise Forbidden:"""
     require(user, "work_shelter", shelter)
+
+
+def acting(actor, role=None):
+    """The Actor of a domain call: an Actor or a user record as it is, or a plain name with the role an older
+    caller still passes beside it (actor="hq", role="hq"), acting on whatever shelter it names."""
+    from dataclasses import replace
+
+    from ..eventlog import actor_of
+
+    who = actor_of(actor)
+    if role is not None and who.is_system:
+        who = replace(who, role=role)
+    return who

@@ -1,21 +1,19 @@
 """Closing a shelter (撤収): consolidation into another shelter, the handover export to HQ, then the purge.
 
 The order is enforced: residents moved (0 present) → closed → final report → handover export
-(logged: who, when, which rows, why) → purge of personal data (by hand, or RETENTION_DAYS after
-closing). A purge before the export is refused.
+(logged: who, when, which rows, why) → purge of personal data (privacy.purge: by hand, or
+RETENTION_DAYS after closing). A purge before the export is refused.
 """
 import csv
 import io
-import json
-import re
 import zipfile
-from datetime import date, datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import now, parse_time, record_event, write
-from . import households, inquiries, reports, shelters
-from .errors import Conflict, Forbidden, Invalid
+from ..db import parse_time, write
+from ..eventlog import applies, emit
+from . import access, households, privacy, reports, shelters
+from .errors import Conflict, Invalid
 
 migrations = Migrations("closing")
 
@@ -58,13 +56,7 @@ def add_compacted_at(db):
     db["closings"].add_column("compacted_at", str)
 
 
-CLOSING_ROLES = ("lead", "hq")
-REMOVED = "[削除]"
-
-
-def _require_role(role):
-    if role not in CLOSING_ROLES:
-        raise Forbidden("この操作は避難所責任者か本部だけができます。", "Only a shelter lead or HQ can do this.")
+REMOVED = privacy.REMOVED
 
 
 def status(db, shelter_id):
@@ -107,15 +99,19 @@ def _exported_since_closing(shelter, info):
 
 # --- consolidation (統合) ---
 
-def consolidate(db, from_id, to_id, *, actor, role, confirmed=False):
+def consolidate(db, from_id, to_id, *, actor, role=None, confirmed=False, op=None):
     """Move everyone checked in at shelter A (households and count-only heads) to open shelter B in one
-    transaction; A goes to 閉鎖準備 so nobody new is admitted. Returns {"households", "persons", "heads"}."""
-    _require_role(role)
+    transaction; A goes to 閉鎖準備 so nobody new is admitted. Returns {"households", "persons", "heads", "to"}."""
+    who = access.acting(actor, role)
     if not confirmed:
         raise Conflict("統合するには確認が必要です。", "Consolidation needs confirmation.")
     with write(db):
         source = shelters.get(db, from_id)
+        access.require(who, "consolidate", source["id"])
         target = shelters.get(db, to_id)
+        first = _done(db, op, "shelter.consolidated")
+        if first is not None:
+            return {**{k: first.data[k] for k in ("households", "persons", "heads")}, "to": target}
         if source["id"] == target["id"]:
             raise Invalid("移送先に同じ避難所は選べません。", "Choose another shelter to move people to.")
         if target["state"] != "open":
@@ -125,26 +121,46 @@ def consolidate(db, from_id, to_id, *, actor, role, confirmed=False):
             raise Conflict("開設中か閉鎖準備中の避難所だけ統合できます。",
                            "Only an open or closing shelter can be consolidated.")
         if source["state"] == "open":
-            shelters.transition(db, source["id"], "closing", actor=actor, role=role, confirmed=True,
+            shelters.transition(db, source["id"], "closing", actor=who, confirmed=True,
                                 reason=f"統合 → {target['kyotsu_id'] or target['name']}")
         moved = db.execute("select id from households where shelter_id = ? and status = 'checked_in'",
                            [source["id"]]).fetchall()
         persons = 0
         for (household_id,) in moved:
-            result = households.transfer(db, household_id, target["id"], actor=actor, from_shelter_id=source["id"])
+            result = households.transfer(db, household_id, target["id"], actor=who.user, from_shelter_id=source["id"])
             persons += sum(1 for p in result["household"]["persons"] if p["status"] != "out")
         heads = 0
         for (sex, band), n in households.headcounts(db, source["id"])["groups"].items():
             for _ in range(n):
-                households.count_head(db, source["id"], sex, band, actor=actor, delta=-1)
-                households.count_head(db, target["id"], sex, band, actor=actor, delta=1)
+                households.count_head(db, source["id"], sex, band, actor=who.user, delta=-1)
+                households.count_head(db, target["id"], sex, band, actor=who.user, delta=1)
                 heads += 1
-        stamp = now()
-        db["closings"].upsert({"shelter_id": source["id"], "consolidated_to": target["id"], "consolidated_at": stamp},
-                              pk="shelter_id")
-        record_event(db, "shelter.consolidated", actor=actor, shelter_id=source["id"],
-                     payload={"to": target["id"], "households": len(moved), "persons": persons, "heads": heads})
+        emit(db, "shelter.consolidated", {"to": target["id"], "households": len(moved), "persons": persons,
+                                          "heads": heads}, actor=who, shelter_id=source["id"], op=op)
     return {"households": len(moved), "persons": persons, "heads": heads, "to": target}
+
+
+def _done(db, op, kind):
+    from ..eventlog import done
+
+    first = done(db, op)
+    if first is not None and first.kind != kind:
+        raise Conflict("この Idempotency-Key は別の操作で使われています。",
+                       "This Idempotency-Key was used for another request.")
+    return first
+
+
+def _closing_row(db, shelter_id, **values):
+    """Write some of a shelter's closing facts (its row made on first use)."""
+    names = ", ".join(values)
+    db.execute(f"insert into closings (shelter_id, {names}) values (?, {', '.join('?' * len(values))}) "
+               f"on conflict (shelter_id) do update set {', '.join(f'{k} = excluded.{k}' for k in values)}",
+               [shelter_id, *values.values()])
+
+
+@applies("shelter.consolidated", live=False)
+def _consolidated(db, e):
+    _closing_row(db, e.shelter_id, consolidated_to=e.data["to"], consolidated_at=e.at)
 
 
 # --- the handover export ---
@@ -227,11 +243,11 @@ def roster_zones(db, shelter, roster):
     return [{"name": name, "households": items} for name, items in grouped.items()]
 
 
-def export(db, shelter_id, *, actor, role, reason, render_pdf=None):
+def export(db, shelter_id, *, actor, role=None, reason, render_pdf=None):
     """The handover to HQ: a ZIP of the roster (CSV, and PDF when `render_pdf(shelter, zones)` is given: the web
     and CLI pass offline_print's roster) and the event log. Recorded as an export event (who, when, which rows,
     why). Returns {"filename", "data", "files", "event_id", "households", "persons"}."""
-    _require_role(role)
+    who = access.acting(actor, role)
     reason = " ".join(str(reason or "").split())[:500]
     if not reason:
         raise Invalid("引き渡しの理由を入力してください（例: 閉鎖に伴う本部への引き渡し）。",
@@ -246,24 +262,25 @@ def export(db, shelter_id, *, actor, role, reason, render_pdf=None):
     # built outside the write lock (the PDF takes a second for a large roster); a closed shelter's roster
     # does not change meanwhile, and the state is checked again when the export is recorded
     shelter = shelters.get(db, shelter_id)
+    access.require(who, "export_handover", shelter["id"])
     check(shelter)
     if status(db, shelter["id"])["purged"]:
         raise Conflict("この避難所の個人情報はすでに消去されています。引き渡し済みのファイルを使ってください。",
                        "This shelter's personal data was already removed; use the handover made before.")
     roster = handover_roster(db, shelter["id"])
-    hidden = _personal_values(db, shelter["id"], only_hidden=True)
+    hidden = privacy.hidden_values(db, shelter["id"])
     files = {"roster.csv": roster_csv(roster), "events.csv": events_csv(db, shelter["id"], hidden)}
     if render_pdf is not None:
         files["roster.pdf"] = render_pdf(shelter, roster_zones(db, shelter, roster))
     with write(db):
         shelter = shelters.get(db, shelter_id)
         check(shelter)
-        stamp = now()
-        event_id = record_event(db, "handover.exported", actor=actor, shelter_id=shelter["id"], payload={
+        # the audit of a disclosure outlives the purge: who, when, why, which rows (ids, counts; no one's name)
+        event = emit(db, "handover.exported", {
             "reason": reason, "files": sorted(files),
-            "households": [h["id"] for h in roster], "persons": sum(len(h["persons"]) for h in roster)})
-        db["closings"].upsert({"shelter_id": shelter["id"], "exported_at": stamp, "exported_by": actor,
-                               "export_event": event_id}, pk="shelter_id")
+            "households": [h["id"] for h in roster], "persons": sum(len(h["persons"]) for h in roster)},
+            actor=who, shelter_id=shelter["id"])
+        stamp, event_id = event.at, event.id
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
@@ -271,6 +288,11 @@ def export(db, shelter_id, *, actor, role, reason, render_pdf=None):
     filename = f"handover-{shelter['kyotsu_id'] or shelter['id']}-{stamp[:10]}.zip"
     return {"filename": filename, "data": data.getvalue(), "files": sorted(files), "event_id": event_id,
             "households": len(roster), "persons": sum(len(h["persons"]) for h in roster)}
+
+
+@applies("handover.exported", live=False)
+def _exported(db, e):
+    _closing_row(db, e.shelter_id, exported_at=e.at, exported_by=e.actor.user, export_event=e.id)
 
 
 def exports(db, shelter_id=None):
@@ -282,260 +304,3 @@ def _events(db, kind, shelter_id):
     from ..db import events
 
     return events(db, shelter_id=shelter_id, kind=kind, limit=1000)
-
-
-# --- the purge ---
-
-# Personal columns of other areas' tables, keyed by the shelter_id of the row. A domain module can declare
-# its own with a module-level PERSONAL_COLUMNS = {table: [columns]} (as households does); these are the
-# ones known here in case it does not.
-OTHER_PERSONAL_COLUMNS = {"resident_requests": ["name", "room"]}
-
-
-def other_personal_columns(db):
-    """{table: [columns]} of personal data outside households/persons, for tables that exist and have shelter_id."""
-    import importlib
-    import pkgutil
-
-    from .. import domain
-
-    found = {table: list(cols) for table, cols in OTHER_PERSONAL_COLUMNS.items()}
-    for info in pkgutil.iter_modules(domain.__path__):
-        if info.name in ("households", "closing"):
-            continue
-        module = importlib.import_module(f"{domain.__name__}.{info.name}")
-        for table, cols in (getattr(module, "PERSONAL_COLUMNS", None) or {}).items():
-            found.setdefault(table, [])
-            found[table] += [c for c in cols if c not in found[table]]
-    tables = set(db.table_names())
-    out = {}
-    for table, cols in found.items():
-        if table in tables:
-            columns = {c.name for c in db[table].columns}
-            present = [c for c in cols if c in columns]
-            if "shelter_id" in columns and present:
-                out[table] = present
-    return out
-
-
-# vocabulary-like columns: blanked in their rows, but not searched for elsewhere ("妻", "ja" are no one)
-NOT_IDENTIFYING = {"relation", "nationality", "language", "home_damage", "age", "care_codes", "allergens"}
-
-
-def _personal_values(db, shelter_id, *, only_hidden=False):
-    """Every identifying value (≥ 2 characters) of the shelter's households and persons, longest first."""
-    values = set()
-    hcols = [c for c in households.PERSONAL_COLUMNS["households"] if c not in NOT_IDENTIFYING]
-    pcols = [c for c in households.PERSONAL_COLUMNS["persons"] if c not in NOT_IDENTIFYING]
-    hidden_filter = (" and exists (select 1 from persons q where q.household_id = h.id and q.non_disclosure = 1)"
-                     if only_hidden else "")
-    if not only_hidden:
-        for row in db.execute(f"select {', '.join(hcols)} from households where shelter_id = ?", [shelter_id]):
-            values.update(_strings(row))
-    for row in db.execute(f"select {', '.join('p.' + c for c in pcols)} from persons p join households h "
-                          f"on h.id = p.household_id where h.shelter_id = ?{hidden_filter}", [shelter_id]):
-        values.update(_strings(row))
-    if not only_hidden:
-        for table, cols in other_personal_columns(db).items():
-            for row in db.execute(f"select {', '.join(f'[{c}]' for c in cols)} from [{table}] where shelter_id = ?",
-                                  [shelter_id]):
-                values.update(_strings(row))
-    if only_hidden:  # the household's contact details identify a hidden person too
-        for row in db.execute(f"select {', '.join('h.' + c for c in hcols)} from households h where h.shelter_id = ? "
-                              f"and exists (select 1 from persons p where p.household_id = h.id "
-                              f"and p.non_disclosure = 1)", [shelter_id]):
-            values.update(_strings(row))
-    return sorted(values, key=len, reverse=True)
-
-
-def _strings(row):
-    out = set()
-    for value in row:
-        if value is None or isinstance(value, (int, float)):
-            continue
-        text = str(value)
-        try:
-            decoded = json.loads(text)
-        except ValueError:
-            decoded = None
-        if isinstance(decoded, list):
-            continue  # code lists (care codes, allergen keys) are vocabulary, not a person
-        text = text.strip()
-        if len(text) >= 2:
-            out.add(text)
-            escaped = json.dumps(text)[1:-1]  # as a payload written with ensure_ascii would hold it
-            if escaped != text:
-                out.add(escaped)
-    return out
-
-
-def _summary(db, shelter_id):
-    counts = {"sex": {}, "age_band": {}, "care": {}, "staying": {}, "status": {}}
-    households_n = db.execute("select count(*) from households where shelter_id = ?", [shelter_id]).fetchone()[0]
-    persons_n = 0
-    for sex, band, care, staying, status in db.execute(
-            "select p.sex, p.age_band, p.care_codes, h.staying, h.status from persons p join households h "
-            "on h.id = p.household_id where h.shelter_id = ?", [shelter_id]):
-        persons_n += 1
-        for key, value in (("sex", sex), ("age_band", band), ("staying", staying), ("status", status)):
-            counts[key][value or "unknown"] = counts[key].get(value or "unknown", 0) + 1
-        for code in json.loads(care or "[]"):
-            counts["care"][code] = counts["care"].get(code, 0) + 1
-    return households_n, persons_n, counts
-
-
-def _scrub_tables(db, shelter_id, values):
-    """Replace the values in every text cell of the shelter's rows in any table with a shelter_id, in the
-    shelter's events, and in the inquiry log."""
-    skip = {"households", "persons", "shelters", "zones", "purge_summaries", "closings"}
-    targets = []
-    for table in db.table_names():
-        if table in skip or table.startswith(("sqlite_", "_")):
-            continue
-        columns = {c.name: c.type for c in db[table].columns}
-        texts = [name for name, kind in columns.items() if kind.upper() in ("TEXT", "")
-                 and name not in ("id", "kind", "actor", "at") and not name.endswith(("_id", "_at"))]
-        if table == "inquiries":
-            targets.append((table, texts, "1 = 1", []))
-        elif "shelter_id" in columns:
-            targets.append((table, [c for c in texts if c != "shelter_id"], "shelter_id = ?", [shelter_id]))
-    if not values:
-        return 0
-    # one pass over each cell with every value at once, longest first (a name inside an address goes with it)
-    pattern = re.compile("|".join(re.escape(v) for v in sorted(values, key=len, reverse=True)))
-    changed = 0
-    for table, columns, where, args in targets:
-        if not columns:
-            continue
-        selected = ", ".join(f"[{c}]" for c in columns)
-        rows = db.execute(f"select rowid, {selected} from [{table}] where {where}", args).fetchall()
-        for rowid, *cells in rows:
-            updates = {}
-            for column, cell in zip(columns, cells):
-                if isinstance(cell, str) and pattern.search(cell):
-                    updates[column] = pattern.sub(REMOVED, cell)
-            if updates:
-                db.execute(f"update [{table}] set {', '.join(f'[{c}] = ?' for c in updates)} where rowid = ?",
-                           [*updates.values(), rowid])
-                changed += len(updates)
-    return changed
-
-
-def purge(db, shelter_id, *, actor, role, compact=True):
-    """Remove the shelter's personal data: names, contacts and needs become anonymous counts (a summary row),
-    the event log keeps what happened but not who. Refused (409) before the handover export.
-    Returns {"households", "persons", "cells"}."""
-    _require_role(role)
-    previous = db.execute("PRAGMA secure_delete").fetchone()[0]
-    db.execute("PRAGMA secure_delete=ON")  # freed space is overwritten with zeros, not left readable
-    try:
-        with write(db):
-            shelter = shelters.get(db, shelter_id)
-            info = status(db, shelter["id"])
-            if shelter["state"] != "closed":
-                raise Conflict("個人情報の消去は閉鎖した避難所だけです。",
-                               "Personal data is removed only from a closed shelter.")
-            if not info["exported"]:
-                raise Conflict("本部への引き渡し（名簿の出力）の前には消去できません。先に引き渡してください。",
-                               "Personal data cannot be removed before the handover export to HQ. Export first.")
-            values = _personal_values(db, shelter["id"])
-            names = [n for row in db.execute("select p.name, p.kana from persons p join households h "
-                                             "on h.id = p.household_id where h.shelter_id = ?", [shelter["id"]])
-                     for n in row if n]
-            inquiries.forget_shelter(db, shelter["id"], names, removed=REMOVED)
-            households_n, persons_n, counts = _summary(db, shelter["id"])
-            ids = [r[0] for r in db.execute("select id from households where shelter_id = ?", [shelter["id"]])]
-            hcols = households.PERSONAL_COLUMNS["households"]
-            pcols = households.PERSONAL_COLUMNS["persons"]
-            marks = ",".join("?" * len(ids))
-            if ids:
-                db.execute(f"update households set {', '.join(c + ' = null' for c in hcols)} where id in ({marks})",
-                           ids)
-                db.execute(f"update persons set {', '.join(c + ' = null' for c in pcols)}, non_disclosure = 0 "
-                           f"where household_id in ({marks})", ids)
-            for table, cols in other_personal_columns(db).items():
-                db.execute(f"update [{table}] set {', '.join(f'[{c}] = null' for c in cols)} where shelter_id = ?",
-                           [shelter["id"]])
-            if "resident_request_throttle" in db.table_names():
-                db.execute("delete from resident_request_throttle where shelter_id = ?", [shelter["id"]])
-            cells = _scrub_tables(db, shelter["id"], values)
-            stamp = now()
-            from ..db import new_id
-
-            db["purge_summaries"].insert({"id": new_id(), "shelter_id": shelter["id"], "purged_at": stamp,
-                                          "households": households_n, "persons": persons_n,
-                                          "counts": json.dumps(counts, sort_keys=True)})
-            db["closings"].upsert({"shelter_id": shelter["id"], "purged_at": stamp, "purged_by": actor},
-                                  pk="shelter_id")
-            record_event(db, "handover.purged", actor=actor, shelter_id=shelter["id"],
-                         payload={"households": households_n, "persons": persons_n})
-    finally:
-        db.execute(f"PRAGMA secure_delete={int(previous)}")
-    compacted = compact_file(db) if compact else False
-    return {"households": households_n, "persons": persons_n, "cells": cells, "compacted": compacted}
-
-
-def compact_file(db, attempts=10):
-    """Leave no old page behind: checkpoint the WAL into the file and truncate it, rebuild the file (VACUUM),
-    and checkpoint again. Returns True when done; False when another connection kept it from finishing (a
-    long read): the purge stays owed a compaction, which `purge_due` (app start, `shelter-ops purge --due`)
-    retries."""
-    import sqlite3
-    import time
-
-    # a TRUNCATE checkpoint waits the whole busy timeout for each reader: keep each try short
-    timeout = db.execute("PRAGMA busy_timeout").fetchone()[0]
-    db.execute("PRAGMA busy_timeout=100")
-    try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute("VACUUM")
-        for _ in range(attempts):
-            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if not busy:
-                break
-            time.sleep(0.05)
-        else:
-            return False
-    except sqlite3.OperationalError:
-        return False
-    finally:
-        db.execute(f"PRAGMA busy_timeout={int(timeout)}")
-    db.execute("update closings set compacted_at = ? where purged_at is not null and compacted_at is null", [now()])
-    db.conn.commit()
-    return True
-
-
-def compaction_owed(db):
-    return db.execute("select 1 from closings where purged_at is not null and compacted_at is null").fetchone() is not None
-
-
-def summaries(db, shelter_id):
-    cur = db.execute("select * from purge_summaries where shelter_id = ? order by purged_at", [shelter_id])
-    cols = [c[0] for c in cur.description]
-    return [{**dict(zip(cols, r)), "counts": json.loads(r[cols.index("counts")])} for r in cur.fetchall()]
-
-
-def purge_due(db, today, *, retention_days=30, actor="retention"):
-    """Purge every shelter handed over and closed `retention_days` or more before `today` (a date, by calendar
-    day in UTC). Returns {"purged": [shelter ids], "not_exported": [shelter ids]}: a closed shelter never handed
-    over is not purged (its roster would be lost) but listed, so HQ can export it."""
-    if isinstance(today, str):
-        today = date.fromisoformat(today[:10])
-    elif isinstance(today, datetime):
-        today = today.astimezone(timezone.utc).date()
-    cutoff = today - timedelta(days=retention_days)
-    out = {"purged": [], "not_exported": []}
-    for shelter in shelters.list_all(db, state="closed"):
-        if not shelter["closed_at"] or parse_time(shelter["closed_at"]).astimezone(timezone.utc).date() > cutoff:
-            continue
-        info = status(db, shelter["id"])
-        if info["purged"]:
-            continue
-        if not info["exported"]:
-            out["not_exported"].append(shelter["id"])
-            continue
-        purge(db, shelter["id"], actor=actor, role="hq", compact=False)
-        out["purged"].append(shelter["id"])
-    if out["purged"] or compaction_owed(db):
-        compact_file(db)
-    return out

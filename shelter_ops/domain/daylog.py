@@ -4,7 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import event_seen, fetch_all, new_id, now, record_event, write
+from ..db import fetch_all, new_id, now, write
+from ..eventlog import applies, done, emit
+from . import access, privacy
 from .text import free_text
 from .clock import JST, local_to_utc, parse_day, today
 from .errors import Conflict, Invalid, NotFound
@@ -64,9 +66,10 @@ PERIODS = {"morning": ("朝", "Morning"), "evening": ("夕", "Evening")}
 
 # --- the daily log ---
 
-def add_entry(db, shelter_id, *, kind, text, author, day=None, period=None, count=None, event_id=None):
+def add_entry(db, shelter_id, *, kind, text, author, day=None, period=None, count=None, op=None):
     """Write an entry in the shelter's daily log. A status entry may carry the morning or evening
-    head count (period + count). Returns the entry."""
+    head count (period + count). `author`: the Actor (or a name: the system). Returns the entry (a
+    retried `op`: the first one)."""
     if not isinstance(kind, str) or kind not in KINDS:
         raise Invalid("種類を選んでください: " + "・".join(v[0] for v in KINDS.values()),
                       "Choose a kind: " + ", ".join(v[1] for v in KINDS.values()))
@@ -86,24 +89,38 @@ def add_entry(db, shelter_id, *, kind, text, author, day=None, period=None, coun
         raise Invalid("人数と朝・夕を両方入力してください。", "Give both the head count and morning or evening.")
     if period and kind != "status":
         raise Invalid("人数は「状況」の記録に書いてください。", "Head counts belong in a status entry.")
-    entry = {
-        "id": new_id(),
-        "shelter_id": shelter_id,
-        "day": parse_day(day) if day else today(),
-        "kind": kind,
-        "period": period,
-        "count": count,
-        "text": free_text(text, "内容", "text", required=period is None, limit=2000),
-        "author": author,
-        "at": now(),
-    }
+    entry = {"id": new_id(), "day": parse_day(day) if day else today(), "kind": kind, "period": period,
+             "count": count}
+    plain, personal = privacy.split({"text": free_text(text, "内容", "text", required=period is None, limit=2000)})
     with write(db):
-        if event_seen(db, event_id):
-            return None
-        db["daylog_entries"].insert(entry)
-        record_event(db, "daylog.entry_added", actor=author, shelter_id=shelter_id, event_id=event_id,
-                     payload={"id": entry["id"], "day": entry["day"], "kind": kind, "period": period, "count": count})
-    return entry
+        access.require(author, "write_log", shelter_id)
+        first = _first(db, op, "daylog.entry_added")
+        if first is not None:
+            return _entry(db, first.data["id"])
+        emit(db, "daylog.entry_added", {**entry, **plain}, personal=personal, actor=author, shelter_id=shelter_id,
+             op=op)
+        return _entry(db, entry["id"])
+
+
+def _first(db, op, kind):
+    first = done(db, op)
+    if first is not None and first.kind != kind:
+        raise Conflict("この Idempotency-Key は別の操作で使われています。",
+                       "This Idempotency-Key was used for another request.")
+    return first
+
+
+def _entry(db, entry_id):
+    found = fetch_all(db, "select * from daylog_entries where id = ?", [entry_id])
+    return found[0] if found else None
+
+
+@applies("daylog.entry_added", live=False)
+def _entry_added(db, e):
+    db.execute("insert into daylog_entries (id, shelter_id, day, kind, period, count, text, author, at) "
+               "values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [e.data["id"], e.shelter_id, e.data["day"], e.data["kind"], e.data["period"], e.data["count"],
+                privacy.fact(e, "daylog_entries", "text"), e.actor.user, e.at])
 
 
 def entries(db, shelter_id, day, kind=None):
@@ -200,7 +217,7 @@ def _day_bounds(day):
 
 # --- announcements (お知らせ) ---
 
-def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None, actor, event_id=None):
+def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None, actor, op=None):
     """An announcement to residents in Japanese (and English), shown from `starts_at` (default now)
     until `ends_at` (None = until withdrawn). Times are ISO with an offset, or local Japan time
     without one (as a tablet's datetime-local field sends them). Returns it."""
@@ -208,35 +225,51 @@ def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None,
     ends_at = local_to_utc(ends_at)
     if ends_at and ends_at <= starts:
         raise Invalid("終了は開始より後にしてください。", "The end must be after the start.")
-    item = {
-        "id": new_id(),
-        "shelter_id": shelter_id,
+    item = {"id": new_id(), "starts_at": starts, "ends_at": ends_at or None}
+    plain, personal = privacy.split({
         "ja": free_text(ja, "お知らせ（日本語）", "announcement in Japanese", limit=500),
-        "en": free_text(en, "お知らせ（英語）", "announcement in English", required=False, limit=500),
-        "starts_at": starts,
-        "ends_at": ends_at or None,
-        "created_by": actor,
-        "created_at": now(),
-    }
+        "en": free_text(en, "お知らせ（英語）", "announcement in English", required=False, limit=500)})
     with write(db):
-        if event_seen(db, event_id):
-            return None
-        db["announcements"].insert(item)
-        record_event(db, "announcement.added", actor=actor, shelter_id=shelter_id, event_id=event_id,
-                     payload={k: item[k] for k in ("id", "ja", "en", "starts_at", "ends_at")})
-    return item
+        access.require(actor, "announce", shelter_id)
+        first = _first(db, op, "announcement.added")
+        if first is not None:
+            return _announcement(db, first.data["id"])
+        emit(db, "announcement.added", {**item, **plain}, personal=personal, actor=actor, shelter_id=shelter_id,
+             op=op)
+        return _announcement(db, item["id"])
 
 
-def withdraw_announcement(db, shelter_id, announcement_id, *, actor):
+def _announcement(db, announcement_id):
+    found = fetch_all(db, "select * from announcements where id = ?", [announcement_id])
+    return found[0] if found else None
+
+
+@applies("announcement.added", live=False)
+def _announced(db, e):
+    db.execute("insert into announcements (id, shelter_id, ja, en, starts_at, ends_at, created_by, created_at) "
+               "values (?, ?, ?, ?, ?, ?, ?, ?)",
+               [e.data["id"], e.shelter_id, privacy.fact(e, "announcements", "ja"),
+                privacy.fact(e, "announcements", "en"), e.data["starts_at"], e.data["ends_at"], e.actor.user, e.at])
+
+
+def withdraw_announcement(db, shelter_id, announcement_id, *, actor, op=None):
     """Take an announcement down now."""
     with write(db):
+        access.require(actor, "announce", shelter_id)
+        if _first(db, op, "announcement.withdrawn") is not None:
+            return
         rows = fetch_all(db, "select * from announcements where id = ? and shelter_id = ?", [announcement_id, shelter_id])
         if not rows:
             raise NotFound("お知らせが見つかりません。", "No such announcement.")
         if rows[0]["withdrawn_at"]:
             raise Conflict("このお知らせは取り下げ済みです。", "This announcement was already taken down.")
-        db["announcements"].update(announcement_id, {"withdrawn_by": actor, "withdrawn_at": now()})
-        record_event(db, "announcement.withdrawn", actor=actor, shelter_id=shelter_id, payload={"id": announcement_id})
+        emit(db, "announcement.withdrawn", {"id": announcement_id}, actor=actor, shelter_id=shelter_id, op=op)
+
+
+@applies("announcement.withdrawn", live=False)
+def _withdrawn(db, e):
+    db.execute("update announcements set withdrawn_by = ?, withdrawn_at = ? where id = ?",
+               [e.actor.user, e.at, e.data["id"]])
 
 
 def announcements(db, shelter_id, *, include_past=True):

@@ -8,8 +8,9 @@ import unicodedata
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import new_id, now, record_event, write
-from . import clock
+from ..db import new_id, write
+from ..eventlog import applies, emit
+from . import access, clock, privacy
 from .errors import Invalid
 
 migrations = Migrations("inquiries")
@@ -159,8 +160,11 @@ def _answer_for(row, relation):
 def ask(db, data, *, operator, today=None):
     """Answer a safety inquiry and log it. Returns {"inquiry_id", "answers": [...], "message": (ja, en)}.
 
-    Every path runs the same statements: one search, one log row, one event.
+    Every path runs the same statements: one search, one log row, one event. `operator`: the HQ account
+    (an Actor or user record; a plain name is the system).
     """
+    who = access.acting(operator)
+    access.require(who, "answer_inquiries")
     query = clean_query(data)
     this_year = (today or clock.local_date()).year
     rows = db.execute(SEARCH_SQL, {
@@ -174,19 +178,34 @@ def ask(db, data, *, operator, today=None):
     answers = [a for a in (_answer_for(row, query["relation"]) for row in matched) if a is not None]
     inquiry_id = new_id()
     shelter_ids = sorted({m["shelter_id"] for m in matched})
+    typed = {"inquirer_name": query["inquirer_name"], "inquirer_contact": query["inquirer_contact"],
+             "reason": query["reason"], "query_name": query["name"], "query_birth_year": query["birth_year"],
+             "answer": json.dumps(answers, ensure_ascii=False, sort_keys=True)}
+    plain, personal = privacy.split(typed)
     with write(db):
-        db.execute("insert into inquiries (id, at, operator, inquirer_name, inquirer_contact, relation, reason, "
-                   "query_name, query_birth_year, answer) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   [inquiry_id, now(), operator, query["inquirer_name"], query["inquirer_contact"],
-                    query["relation"], query["reason"], query["name"], query["birth_year"],
-                    json.dumps(answers, ensure_ascii=False, sort_keys=True)])
-        # one statement whatever matched: a hidden person and an unknown name cost the same (the timing test)
-        db.execute("insert into inquiry_matches (inquiry_id, shelter_id) select ?, value from json_each(?)",
-                   [inquiry_id, json.dumps(shelter_ids)])
-        # the event says that an inquiry was answered, not about whom (the log row has that)
-        record_event(db, "inquiry.answered", actor=operator,
-                     payload={"inquiry_id": inquiry_id, "relation": query["relation"], "answers": len(answers)})
+        # who asked, about whom and what they were told is sealed under the inquiry's own key: the purge of a
+        # shelter forgets the keys of the inquiries about its people (about()), the rest stay as asked
+        emit(db, "inquiry.answered", {"inquiry_id": inquiry_id, "relation": query["relation"],
+                                      "answers": len(answers), "shelters": shelter_ids, **plain},
+             actor=who, personal=personal, subject=subject(inquiry_id))
     return {"inquiry_id": inquiry_id, "answers": answers, "message": ANSWERED if answers else NO_ANSWER}
+
+
+def subject(inquiry_id):
+    """The key that seals one inquiry's personal facts."""
+    return f"inquiry:{inquiry_id}"
+
+
+@applies("inquiry.answered", live=False)
+def _answered(db, e):
+    fact = lambda key: privacy.fact(e, "inquiries", key)  # noqa: E731
+    db.execute("insert into inquiries (id, at, operator, inquirer_name, inquirer_contact, relation, reason, "
+               "query_name, query_birth_year, answer) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [e.data["inquiry_id"], e.at, e.actor.user, fact("inquirer_name"), fact("inquirer_contact"),
+                e.data["relation"], fact("reason"), fact("query_name"), fact("query_birth_year"), fact("answer")])
+    # one statement whatever matched: a hidden person and an unknown name cost the same (the timing test)
+    db.execute("insert into inquiry_matches (inquiry_id, shelter_id) select ?, value from json_each(?)",
+               [e.data["inquiry_id"], json.dumps(e.data["shelters"])])
 
 
 def log(db, *, limit=200):
@@ -201,22 +220,13 @@ def log(db, *, limit=200):
     return out
 
 
-PERSONAL_INQUIRY_COLUMNS = ("inquirer_name", "inquirer_contact", "reason", "query_name", "query_birth_year")
-
-
-def forget_shelter(db, shelter_id, names, *, removed):
-    """The purge's part here (inside its write()): every inquiry about the shelter's people loses who asked,
-    about whom and what they were told; that an inquiry was made (when, by which operator) stays.
-
-    An inquiry is about them when it matched one of them, or when its name is one of `names` (the
-    shelter's names and kana) in any spelling: it may have been asked before they registered."""
+def about(db, shelter_id, names):
+    """The ids of the inquiries about a shelter's people, for its purge: those that matched one of them, and
+    those whose name is one of `names` (the shelter's names and kana) in any spelling, since an inquiry may
+    have been made before they registered."""
     forms = set().union(*(name_forms(n) for n in names if n)) if names else set()
     ids = {r[0] for r in db.execute("select inquiry_id from inquiry_matches where shelter_id = ?", [shelter_id])}
     if forms:
-        marks = ",".join("?" * len(forms))
-        ids |= {r[0] for r in db.execute(f"select id from inquiries where query_name in ({marks})", sorted(forms))}
-    for inquiry_id in sorted(ids):
-        db.execute(f"update inquiries set {', '.join(c + ' = ?' for c in PERSONAL_INQUIRY_COLUMNS)}, answer = '[]' "
-                   "where id = ?", [removed, None, None, removed, None, inquiry_id])
-    db.execute("delete from inquiry_matches where shelter_id = ?", [shelter_id])
-    return len(ids)
+        ids |= {r[0] for r in db.execute("select id from inquiries where query_name in "
+                                         "(select value from json_each(?))", [json.dumps(sorted(forms))])}
+    return sorted(ids)

@@ -3,11 +3,14 @@ import warnings
 from datetime import datetime
 from pathlib import Path
 
-from ..db import now, record_event, write
+from ..db import now, write
+from ..eventlog import emit, log_only
 from . import capacity, clock, codes, daylog, households, reports, shelters, supplies
 from .errors import Invalid
 
 UNPLACED = ("未割当", "Not placed")
+
+log_only("print.roster")
 
 
 def public_url(config, path=""):
@@ -149,9 +152,9 @@ def roster_data(db, shelter, *, sensitive, actor):
     zones = [{"name": names.get(zone_id) or f"{UNPLACED[0]} {UNPLACED[1]}", "households": grouped[zone_id]}
              for zone_id in order if grouped[zone_id]]
     with write(db):
-        record_event(db, "print.roster", actor=actor, shelter_id=shelter["id"],
-                     payload={"edition": "lead" if sensitive else "staff", "households": len(rows),
-                              "persons": persons_printed})
+        # who printed which roster, and how much of it: the record is the event (no table to write)
+        emit(db, "print.roster", {"edition": "lead" if sensitive else "staff", "households": len(rows),
+                                  "persons": persons_printed}, actor=actor, shelter_id=shelter["id"])
     return {"shelter_name": shelter["name"], "shelter_name_en": shelter["name_en"] or "", "zones": zones,
             "sensitive": sensitive}
 

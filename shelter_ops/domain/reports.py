@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import fetch_all, new_id, now, parse_time, record_event, write
-from . import clock, households, shelters
+from ..db import fetch_all, new_id, parse_time, write
+from ..eventlog import applies, done, emit
+from . import access, clock, households, privacy, shelters
 from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("reports")
@@ -311,21 +312,22 @@ def draft(db, shelter_id, *, config=None):
 FIRST_REPORT_ITEM = "first_report"  # the opening checklist's 本部への第1報
 
 
-def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_id=None, checklist_items=None):
-    """File the next report (第N報) with live figures and the staff's input. Returns the report.
+def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, op=None, checklist_items=None):
+    """File the next report (第N報) with live figures and the staff's input. Returns the report (a retried
+    `op`: the report it filed the first time).
 
     With `checklist_items` (the configured opening checklist), the 第1報 (report no. 1, or one
     filed as kind first) also ticks its checklist item.
     """
     staff = clean_staff_input(staff_input)
     with write(db):
-        if event_id:
-            done = db.execute("select id from reports where id = ?", [event_id]).fetchone()
-            if done:
-                return get(db, done[0])
-            if db.execute("select 1 from events where op = ?", [event_id]).fetchone():
+        access.require(actor, "file_report", shelter_id)
+        first = done(db, op)
+        if first is not None:
+            if first.kind != "report.filed":
                 raise Conflict("この Idempotency-Key は別の操作で使われています。",
                                "This Idempotency-Key was used for another request.")
+            return get(db, first.data["report_id"])
         current = draft(db, shelter_id, config=config)
         shelter = current["shelter"]
         kind = kind or ("first" if current["no"] == 1 else "periodic")
@@ -342,22 +344,38 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, event_
         if not data.get("capacity_status"):
             data["capacity_status"] = current["data"].get("capacity_status")
         data["kind"] = kind
-        report = {
-            "id": event_id or new_id(), "shelter_id": shelter["id"], "no": current["no"], "kind": kind, "at": now(),
-            "reporter": actor, "total": data["total"], "men": data["men"], "women": data["women"],
-            "households": data["households"], "data": json.dumps(data, ensure_ascii=False, sort_keys=True),
-        }
-        db["reports"].insert(report)
-        record_event(db, "report.filed", actor=actor, shelter_id=shelter["id"], event_id=event_id,
-                     payload={"report_id": report["id"], "no": report["no"], "kind": kind, "total": report["total"]})
+        # what staff typed is sealed under the shelter's key (it can name someone); the figures stay plain
+        typed = {key: data.pop(key, None) for key in privacy.REPORT_TEXT}
+        surroundings = data.pop("surroundings", None) or {}
+        typed.update({f"surroundings.{key}": surroundings.get(key) for key in SURROUNDINGS})
+        plain, personal = privacy.split(typed)
+        report_id = new_id()
+        emit(db, "report.filed", {"report_id": report_id, "no": current["no"], "kind": kind, "total": data["total"],
+                                  "men": data["men"], "women": data["women"], "households": data["households"],
+                                  "data": data, **plain},
+             personal=personal, actor=actor, shelter_id=shelter["id"], op=op)
         # 第1報 is report no. 1, whichever kind the form was left on
-        first = kind == "first" or report["no"] == 1
+        first = kind == "first" or current["no"] == 1
         if first and checklist_items and any(i["key"] == FIRST_REPORT_ITEM for i in checklist_items):
             marked = db.execute("select 1 from checklist_marks where shelter_id = ? and item = ?",
                                 [shelter["id"], FIRST_REPORT_ITEM]).fetchone()
             if not marked:
-                shelters.mark_item(db, shelter["id"], FIRST_REPORT_ITEM, items=checklist_items, actor=actor)
-    return get(db, report["id"])
+                shelters.mark_item(db, shelter["id"], FIRST_REPORT_ITEM, items=checklist_items,
+                                   actor=access.acting(actor).user)
+    return get(db, report_id)
+
+
+@applies("report.filed", live=False)
+def _filed(db, e):
+    data = dict(e.data["data"])
+    for key in privacy.REPORT_TEXT:
+        data[key] = privacy.fact(e, "reports", key)
+    data["surroundings"] = {key: privacy.fact(e, "reports", f"surroundings.{key}") for key in SURROUNDINGS}
+    db.execute("insert into reports (id, shelter_id, no, kind, at, reporter, total, men, women, households, data) "
+               "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [e.data["report_id"], e.shelter_id, e.data["no"], e.data["kind"], e.at, e.actor.user, e.data["total"],
+                e.data["men"], e.data["women"], e.data["households"], json.dumps(data, ensure_ascii=False,
+                                                                                  sort_keys=True)])
 
 
 def _decode(row):

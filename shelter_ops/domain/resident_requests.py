@@ -4,8 +4,9 @@ from datetime import timedelta
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import event_seen, fetch_all, new_id, now, record_event, write
-from . import clock
+from ..db import fetch_all, new_id, now, write
+from ..eventlog import applies, done, emit
+from . import access, clock, privacy
 from .text import free_text
 from .errors import Conflict, Invalid, NotFound, TooMany
 
@@ -40,9 +41,6 @@ def create_resident_requests(db):
     db["resident_request_throttle"].create_index(["client", "at"])
 
 
-# Blanked by the closing purge (closing.other_personal_columns reads this).
-PERSONAL_COLUMNS = {"resident_requests": ["name", "room"]}
-
 CATEGORIES = {
     "food": ("食事・飲み物", "Food and drink"),
     "supplies": ("物資", "Supplies"),
@@ -64,7 +62,7 @@ def client_key(address, secret):
 
 
 def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False, source="phone", actor="resident",
-           client=None, limit=5, window_minutes=60, event_id=None):
+           client=None, limit=5, window_minutes=60, op=None):
     """Record a request. Anonymous: no name or place is stored at all. From a phone, at most
     `limit` requests per client per `window_minutes` (429). Returns the request."""
     if not isinstance(category, str) or category not in CATEGORIES:
@@ -74,23 +72,18 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
     text = free_text(text, "要望の内容", "request")
     name = "" if anonymous else free_text(name, "お名前", "name", required=False, limit=100)
     room = "" if anonymous else free_text(room, "場所", "place", required=False, limit=100)
-    item = {
-        "id": new_id(),
-        "shelter_id": shelter_id,
-        "category": category,
-        "text": text,
-        "name": name or None,
-        "room": room or None,
-        "source": source,
-        "status": "open",
-        "created_by": actor,
-        "created_at": now(),
-    }
+    plain, personal = privacy.split({"text": text, "name": name or None, "room": room or None})
+    item = {"id": new_id(), "category": category, "source": source}
     with write(db):
-        if event_seen(db, event_id):
-            return None
+        if source == "paper":  # keyed in by staff from a paper slip; a phone needs no account
+            access.require(actor, "key_in_resident_request", shelter_id)
+        first = _first(db, op, "resident_request.received")
+        if first is not None:
+            return get(db, first.data["id"])
         if client:
+            stamp = now()
             since = (clock.utcnow() - timedelta(minutes=window_minutes)).replace(microsecond=0).isoformat()
+            # the rate limit is the edge's, not the record's (eventlog.NOT_PROJECTIONS)
             db.execute("delete from resident_request_throttle where at < ?", [since])
             sent = db.execute("select count(*) from resident_request_throttle where client = ? and at >= ?",
                               [client, since]).fetchone()[0]
@@ -99,12 +92,29 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
                     f"送信が多すぎます。{window_minutes}分ほど待ってから送るか、受付の職員に伝えてください。",
                     f"Too many requests sent. Wait about {window_minutes} minutes, or tell the staff at reception.",
                 )
-            db["resident_request_throttle"].insert({"client": client, "shelter_id": shelter_id, "at": item["created_at"]})
-        db["resident_requests"].insert(item)
-        # the event says that a request came, not who sent it or what it said
-        record_event(db, "resident_request.received", actor=actor, shelter_id=shelter_id, event_id=event_id,
-                     payload={"id": item["id"], "category": category, "source": source})
-    return item
+            db.execute("insert into resident_request_throttle (client, shelter_id, at) values (?, ?, ?)",
+                       [client, shelter_id, stamp])
+        # what was asked, and by whom if they said, is sealed: the purge forgets it with the shelter's key
+        emit(db, "resident_request.received", {**item, **plain}, personal=personal, actor=actor,
+             shelter_id=shelter_id, op=op)
+    return get(db, item["id"])
+
+
+def _first(db, op, kind):
+    first = done(db, op)
+    if first is not None and first.kind != kind:
+        raise Conflict("この Idempotency-Key は別の操作で使われています。",
+                       "This Idempotency-Key was used for another request.")
+    return first
+
+
+@applies("resident_request.received", live=False)
+def _received(db, e):
+    fact = lambda key: privacy.fact(e, "resident_requests", key)  # noqa: E731
+    db.execute("insert into resident_requests (id, shelter_id, category, text, name, room, source, status, "
+               "created_by, created_at) values (?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
+               [e.data["id"], e.shelter_id, e.data["category"], fact("text"), fact("name"), fact("room"),
+                e.data["source"], e.actor.user, e.at])
 
 
 def get(db, request_id):
@@ -114,19 +124,29 @@ def get(db, request_id):
     return rows[0]
 
 
-def mark_handled(db, shelter_id, request_id, *, note="", actor):
+def mark_handled(db, shelter_id, request_id, *, note="", actor, op=None):
     """Mark a request handled, with a note of what was done. Returns it."""
-    note = free_text(note, "対応内容", "note", required=False, limit=1000)
+    plain, personal = privacy.split({"handled_note": free_text(note, "対応内容", "note", required=False,
+                                                               limit=1000) or None})
     with write(db):
+        access.require(actor, "handle_resident_request", shelter_id)
+        if _first(db, op, "resident_request.handled") is not None:
+            return get(db, request_id)
         item = get(db, request_id)
         if item["shelter_id"] != shelter_id:
             raise NotFound("要望が見つかりません。", "No such request.")
         if item["status"] == "handled":
             raise Conflict("この要望は対応済みです。", "This request was already handled.")
-        db["resident_requests"].update(request_id, {"status": "handled", "handled_by": actor, "handled_at": now(),
-                                                    "handled_note": note or None})
-        record_event(db, "resident_request.handled", actor=actor, shelter_id=shelter_id, payload={"id": request_id})
+        emit(db, "resident_request.handled", {"id": request_id, **plain}, personal=personal, actor=actor,
+             shelter_id=shelter_id, op=op)
     return get(db, request_id)
+
+
+@applies("resident_request.handled", live=False)
+def _handled(db, e):
+    db.execute("update resident_requests set status = 'handled', handled_by = ?, handled_at = ?, handled_note = ? "
+               "where id = ?", [e.actor.user, e.at, privacy.fact(e, "resident_requests", "handled_note"),
+                                e.data["id"]])
 
 
 def inbox(db, shelter_id, status=None):

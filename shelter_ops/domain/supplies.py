@@ -4,8 +4,9 @@ from datetime import date
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import event_seen, fetch_all, new_id, now, record_event, write
-from . import clock, households
+from ..db import fetch_all, new_id, write
+from ..eventlog import applies, done, emit
+from . import access, clock, households, privacy
 from .text import free_text
 from .errors import Conflict, Forbidden, Invalid, NotFound
 
@@ -144,32 +145,41 @@ def _require_role(role, roles):
                         "Only HQ can do this." if roles == ("hq",) else "Your role cannot do this.")
 
 
+def _first(db, op, prefix):
+    """The first event of a retried operation (None the first time); a key used for another kind of request
+    is refused (409)."""
+    first = done(db, op)
+    if first is not None and not first.kind.startswith(prefix):
+        raise Conflict("この Idempotency-Key は別の操作で使われています。",
+                       "This Idempotency-Key was used for another request.")
+    return first
+
+
 # --- the ledger ---
 
 def record_move(db, shelter_id, *, item, unit, direction, quantity, expiry=None, note="", actor,
-                request_id=None, event_id=None):
+                request_id=None, op=None):
     """Add a movement to the shelter's ledger: `in` (received) or `out` (distributed).
 
-    Distributing more than the stock is refused (409). Returns the movement.
+    Distributing more than the stock is refused (409). Returns the movement (a retried `op`: the first one's).
     """
     if not isinstance(direction, str) or direction not in DIRECTIONS:
         raise Invalid("受入か配布を選んでください。", "Choose received or distributed.")
     move = {
         "id": new_id(),
-        "shelter_id": shelter_id,
         "item": free_text(item, "品名", "item", limit=200, fold=True),
         "unit": free_text(unit, "単位", "unit", limit=20, fold=True),
         "direction": direction,
         "quantity": _quantity(quantity),
         "expiry": _date(expiry, "消費期限", "expiry date") if direction == "in" else None,
-        "note": free_text(note, "備考", "note", required=False, limit=500, fold=True),
         "request_id": request_id,
-        "actor": actor,
-        "at": now(),
     }
+    plain, personal = privacy.split({"note": free_text(note, "備考", "note", required=False, limit=500, fold=True)})
     with write(db):
-        if event_seen(db, event_id):
-            return None
+        access.require(actor, "record_supplies", shelter_id)
+        first = _first(db, op, "supply.")
+        if first is not None:
+            return _move(db, first.data["id"])
         if direction == "out":
             have = stock_of(db, shelter_id, move["item"], move["unit"])
             if move["quantity"] > have:
@@ -177,11 +187,25 @@ def record_move(db, shelter_id, *, item, unit, direction, quantity, expiry=None,
                     f"在庫が足りません: {move['item']} は {_fmt(have)}{move['unit']} です。",
                     f"Not enough in stock: {_fmt(have)} {move['unit']} of {move['item']}.",
                 )
-        db["supply_moves"].insert(move)
-        record_event(db, f"supply.{'received' if direction == 'in' else 'distributed'}", actor=actor,
-                     shelter_id=shelter_id, event_id=event_id,
-                     payload={k: move[k] for k in ("id", "item", "unit", "quantity", "expiry", "request_id")})
-    return move
+        emit(db, f"supply.{'received' if direction == 'in' else 'distributed'}", {**move, **plain},
+             personal=personal, actor=actor, shelter_id=shelter_id, op=op)
+        return _move(db, move["id"])
+
+
+def _move(db, move_id):
+    found = _rows(db, "select * from supply_moves where id = ?", [move_id])
+    return found[0] if found else None
+
+
+def _apply_move(db, e):
+    db.execute("insert into supply_moves (id, shelter_id, item, unit, direction, quantity, expiry, note, request_id, "
+               "actor, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               [e.data["id"], e.shelter_id, e.data["item"], e.data["unit"], e.data["direction"], e.data["quantity"],
+                e.data["expiry"], privacy.fact(e, "supply_moves", "note"), e.data["request_id"], e.actor.user, e.at])
+
+
+applies("supply.received", live=False)(_apply_move)
+applies("supply.distributed", live=False)(_apply_move)
 
 
 def _fmt(number):
@@ -220,32 +244,35 @@ def ledger(db, shelter_id, *, limit=500):
 # --- requests to HQ (物資要請) ---
 
 def create_request(db, shelter_id, *, item, quantity, unit, priority="normal", wanted_by=None, note="",
-                   actor, event_id=None):
-    """A supply request from the shelter to HQ, status `requested`. Returns it."""
+                   actor, op=None):
+    """A supply request from the shelter to HQ, status `requested`. Returns it (a retried `op`: the first one)."""
     if not isinstance(priority, str) or priority not in PRIORITIES:
         raise Invalid("優先度は 至急・高・通常 から選んでください。", "Priority must be urgent, high or normal.")
-    stamp = now()
     request = {
         "id": new_id(),
-        "shelter_id": shelter_id,
         "item": free_text(item, "品名", "item", limit=200, fold=True),
         "quantity": _quantity(quantity),
         "unit": free_text(unit, "単位", "unit", limit=20, fold=True),
         "priority": priority,
         "wanted_by": _date(wanted_by, "希望日", "wanted-by date"),
-        "note": free_text(note, "備考", "note", required=False, limit=500, fold=True),
-        "status": "requested",
-        "requested_by": actor,
-        "requested_at": stamp,
-        "updated_at": stamp,
     }
+    plain, personal = privacy.split({"note": free_text(note, "備考", "note", required=False, limit=500, fold=True)})
     with write(db):
-        if event_seen(db, event_id):
-            return None
-        db["supply_requests"].insert(request)
-        record_event(db, "supply_request.requested", actor=actor, shelter_id=shelter_id, event_id=event_id,
-                     payload={k: request[k] for k in ("id", "item", "quantity", "unit", "priority", "wanted_by")})
+        access.require(actor, "request_supplies", shelter_id)
+        first = _first(db, op, "supply_request.requested")
+        if first is not None:
+            return get_request(db, first.data["id"])
+        emit(db, "supply_request.requested", {**request, **plain}, personal=personal, actor=actor,
+             shelter_id=shelter_id, op=op)
     return get_request(db, request["id"])
+
+
+@applies("supply_request.requested", live=False)
+def _requested(db, e):
+    db.execute("insert into supply_requests (id, shelter_id, item, quantity, unit, priority, wanted_by, note, status, "
+               "requested_by, requested_at, updated_at) values (?, ?, ?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?)",
+               [e.data["id"], e.shelter_id, e.data["item"], e.data["quantity"], e.data["unit"], e.data["priority"],
+                e.data["wanted_by"], privacy.fact(e, "supply_requests", "note"), e.actor.user, e.at, e.at])
 
 
 def get_request(db, request_id):
@@ -279,8 +306,8 @@ def requests(db, shelter_id=None, status=None):
     return _rows(db, sql, args)
 
 
-def advance_request(db, request_id, to, *, actor, role, reason="", received_quantity=None, expiry=None,
-                    event_id=None):
+def advance_request(db, request_id, to, *, actor, role=None, reason="", received_quantity=None, expiry=None,
+                    op=None):
     """Move a request one step: requested → accepted → sent → received, or cancelled / refused.
 
     Only legal steps (409 otherwise, with the reason); accept, send and refuse are HQ's (403);
@@ -288,13 +315,14 @@ def advance_request(db, request_id, to, *, actor, role, reason="", received_quan
     requested quantity) to the shelter's ledger in the same transaction. Repeating the step the
     request is already at changes nothing. Returns the request.
     """
+    who = access.acting(actor, role)
     if not isinstance(to, str) or to not in STATUSES or to == "requested":
         raise Invalid(f"不明な状態です: {to}", f"Unknown status: {to}")
     reason = free_text(reason, "理由", "reason", required=False, limit=500, fold=True)
     with write(db):
-        if event_seen(db, event_id):
-            return get_request(db, request_id)
         request = get_request(db, request_id)
+        if _first(db, op, "supply_request.") is not None:
+            return request
         current = request["status"]
         if current == to:
             return request
@@ -303,25 +331,38 @@ def advance_request(db, request_id, to, *, actor, role, reason="", received_quan
                 f"「{STATUSES[current][0]}」の要請を「{STATUSES[to][0]}」にはできません。",
                 f"A request that is {STATUSES[current][1].lower()} cannot become {STATUSES[to][1].lower()}.",
             )
-        _require_role(role, TRANSITIONS[current][to])
+        access.require(who, f"supply_request_{to}", request["shelter_id"])
+        if not who.is_system:  # the request's state narrows who may (cancelling an accepted request is HQ's)
+            _require_role(who.role, TRANSITIONS[current][to])
         if to in ("cancelled", "refused") and not reason:
             raise Invalid("理由を入力してください。", "Give the reason.")
-        stamp = now()
-        changes = {"status": to, f"{to}_by": actor, f"{to}_at": stamp, "updated_at": stamp}
-        if to in ("cancelled", "refused"):
-            changes["reason"] = reason
+        step = {"id": request_id, "from": current, "to": to, "received_quantity": None}
         if to == "received":
             quantity = request["quantity"] if received_quantity in (None, "") else _quantity(received_quantity,
                                                                                                 allow_zero=True)
-            changes["received_quantity"] = quantity
+            step["received_quantity"] = quantity
             if quantity:
                 record_move(db, request["shelter_id"], item=request["item"], unit=request["unit"], direction="in",
-                            quantity=quantity, expiry=expiry, note="", actor=actor, request_id=request_id)
-        db["supply_requests"].update(request_id, changes)
-        record_event(db, f"supply_request.{to}", actor=actor, shelter_id=request["shelter_id"], event_id=event_id,
-                     payload={"id": request_id, "from": current, "reason": reason or None,
-                              "received_quantity": changes.get("received_quantity")})
+                            quantity=quantity, expiry=expiry, note="", actor=who, request_id=request_id)
+        plain, personal = privacy.split({"reason": reason if to in ("cancelled", "refused") else None})
+        emit(db, f"supply_request.{to}", {**step, **plain}, personal=personal, actor=who,
+             shelter_id=request["shelter_id"], op=op)
     return get_request(db, request_id)
+
+
+def _advanced(db, e):
+    to = e.data["to"]
+    changes = {"status": to, f"{to}_by": e.actor.user, f"{to}_at": e.at, "updated_at": e.at}
+    if to in ("cancelled", "refused"):
+        changes["reason"] = privacy.fact(e, "supply_requests", "reason")
+    if to == "received":
+        changes["received_quantity"] = e.data["received_quantity"]
+    db.execute(f"update supply_requests set {', '.join(f'{k} = ?' for k in changes)} where id = ?",
+               [*changes.values(), e.data["id"]])
+
+
+for _step in ("accepted", "sent", "received", "cancelled", "refused"):
+    applies(f"supply_request.{_step}", live=False)(_advanced)
 
 
 # --- needs estimated from the roster (counts only, never names) ---

@@ -4,10 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from .. import live
 from ..db import connect, get_db
-from ..domain import clock, closing, households, reports, shelters
-from . import current_user, hq_tool, roles_required, shelter_for, shelter_tool
+from ..domain import clock, closing, households, privacy, reports, shelters
+from . import current_actor, hq_tool, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("closing", __name__)
 
@@ -22,7 +21,7 @@ def _purge_on_start(state):
         return
     db = connect(app.config["DB"])
     try:
-        result = closing.purge_due(db, clock.local_date(), retention_days=app.config["RETENTION_DAYS"])
+        result = privacy.purge_due(db, clock.local_date(), retention_days=app.config["RETENTION_DAYS"])
         if result["purged"]:
             app.logger.warning("purged personal data of %d closed shelters (retention)", len(result["purged"]))
     except sqlite3.OperationalError as error:
@@ -53,7 +52,7 @@ def shelter_closing(ref):
     targets = [s for s in shelters.list_all(db, state="open") if s["id"] != shelter["id"]]
     return render_template("closing/shelter.html", shelter=shelter, info=closing.status(db, shelter["id"]),
                            targets=targets, exports=closing.exports(db, shelter["id"]),
-                           summaries=closing.summaries(db, shelter["id"]), done=request.args.get("done"),
+                           summaries=privacy.summaries(db, shelter["id"]), done=request.args.get("done"),
                            retention_days=current_app.config["RETENTION_DAYS"], svocab=shelters, rvocab=reports)
 
 
@@ -62,12 +61,9 @@ def shelter_closing(ref):
 def consolidate(ref):
     """Move every resident to the chosen open shelter in one confirmed action."""
     shelter = shelter_for(ref)
-    user = current_user()
     target = shelters.get(get_db(), request.form.get("to", ""))
-    result = closing.consolidate(get_db(), shelter["id"], target["id"], actor=user["name"], role=user["role"],
+    result = closing.consolidate(get_db(), shelter["id"], target["id"], actor=current_actor(),
                                  confirmed=request.form.get("confirm") == "yes")
-    live.notify_occupancy(shelter["id"])
-    live.notify_occupancy(target["id"])
     return redirect(url_for("closing.shelter_closing", ref=ref, done="consolidated",
                             moved=result["persons"] + result["heads"]))
 
@@ -77,8 +73,7 @@ def consolidate(ref):
 def export(ref):
     """Download the handover (ZIP: roster CSV/PDF, event log); the export is logged with its reason."""
     shelter = shelter_for(ref)
-    user = current_user()
-    result = closing.export(get_db(), shelter["id"], actor=user["name"], role=user["role"],
+    result = closing.export(get_db(), shelter["id"], actor=current_actor(),
                             reason=request.form.get("reason", ""), render_pdf=roster_pdf)
     return Response(result["data"], mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"',
@@ -90,12 +85,11 @@ def export(ref):
 def purge(ref):
     """Remove the shelter's personal data for good (after the handover only)."""
     shelter = shelter_for(ref)
-    user = current_user()
     if request.form.get("confirm") != "yes":
         from ..domain.errors import Conflict
 
         raise Conflict("消去するには確認が必要です。", "Removing personal data needs confirmation.")
-    closing.purge(get_db(), shelter["id"], actor=user["name"], role=user["role"])
+    privacy.purge(get_db(), shelter["id"], actor=current_actor())
     return redirect(url_for("closing.shelter_closing", ref=ref, done="purged"))
 
 

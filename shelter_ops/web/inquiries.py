@@ -3,7 +3,7 @@ from flask import Blueprint, render_template, request
 
 from ..db import get_db
 from ..domain import inquiries
-from . import current_user, hq_tool, roles_required
+from . import current_actor, hq_tool, roles_required
 
 bp = Blueprint("inquiries", __name__, url_prefix="/hq/inquiries")
 
@@ -16,7 +16,7 @@ def ask():
     """Take an inquiry: who asks, how related, for whom; show only what may be told."""
     result = None
     if request.method == "POST":
-        result = inquiries.ask(get_db(), request.form.to_dict(), operator=current_user()["name"])
+        result = inquiries.ask(get_db(), request.form.to_dict(), operator=current_actor())
     return render_template("inquiries/ask.html", result=result, vocab=inquiries)
 
 

@@ -3,10 +3,9 @@
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from .. import live
 from ..db import get_db, parse_time
 from ..domain import clock, reports, shelters
-from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
+from . import current_actor, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("reports", __name__)
 
@@ -26,10 +25,9 @@ def shelter_reports(ref):
     db = get_db()
     filed = None
     if request.method == "POST":
-        filed = reports.submit(db, shelter["id"], request.form, actor=current_user()["name"],
+        filed = reports.submit(db, shelter["id"], request.form, actor=current_actor(),
                                kind=request.form.get("kind") or None, config=current_app.config,
                                checklist_items=shelters.checklist_items(current_app.config["CHECKLIST"]))
-        live.notify_shelter(shelter["id"])
         return redirect(url_for("reports.shelter_reports", ref=ref, filed=filed["no"]))
     return render_template(
         "reports/shelter.html", shelter=shelter, draft=reports.draft(db, shelter["id"], config=current_app.config),

@@ -4,7 +4,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from ..db import get_db
 from ..domain import clock, daylog, resident_requests, shelters, supplies
 from ..domain.errors import Invalid
-from . import current_user, login_required, shelter_for, shelter_tool
+from . import current_actor, login_required, shelter_for, shelter_tool
 
 bp = Blueprint("running", __name__, url_prefix="/running")
 
@@ -36,7 +36,7 @@ def add_entry(ref):
     shelter = shelter_for(ref)
     form = request.form
     entry = daylog.add_entry(get_db(), shelter["id"], kind=form.get("kind", ""), text=form.get("text", ""),
-                             author=current_user()["name"], day=form.get("day") or None,
+                             author=current_actor(), day=form.get("day") or None,
                              period=form.get("period") or None, count=form.get("count"))
     return redirect(url_for("running.log", ref=ref, day=entry["day"], done="entry"))
 
@@ -58,7 +58,7 @@ def add_announcement(ref):
     form = request.form
     daylog.add_announcement(get_db(), shelter["id"], ja=form.get("ja", ""), en=form.get("en", ""),
                             starts_at=form.get("starts_at") or None, ends_at=form.get("ends_at") or None,
-                            actor=current_user()["name"])
+                            actor=current_actor())
     return redirect(url_for("running.announcements", ref=ref, done="added"))
 
 
@@ -66,7 +66,7 @@ def add_announcement(ref):
 @login_required
 def withdraw_announcement(ref, announcement_id):
     shelter = shelter_for(ref)
-    daylog.withdraw_announcement(get_db(), shelter["id"], announcement_id, actor=current_user()["name"])
+    daylog.withdraw_announcement(get_db(), shelter["id"], announcement_id, actor=current_actor())
     return redirect(url_for("running.announcements", ref=ref, done="withdrawn"))
 
 
@@ -94,7 +94,7 @@ def add_paper_request(ref):
     resident_requests.submit(get_db(), shelter["id"], category=form.get("category", ""), text=form.get("text", ""),
                              name=form.get("name", ""), room=form.get("room", ""),
                              anonymous=form.get("anonymous") == "yes" or not form.get("name", "").strip(),
-                             source="paper", actor=current_user()["name"])
+                             source="paper", actor=current_actor())
     return redirect(url_for("running.inbox", ref=ref, done="added"))
 
 
@@ -103,5 +103,5 @@ def add_paper_request(ref):
 def mark_handled(ref, request_id):
     shelter = shelter_for(ref)
     resident_requests.mark_handled(get_db(), shelter["id"], request_id, note=request.form.get("note", ""),
-                                   actor=current_user()["name"])
+                                   actor=current_actor())
     return redirect(url_for("running.inbox", ref=ref, done="handled"))

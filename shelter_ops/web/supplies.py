@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from ..db import get_db
 from ..domain import shelters, supplies
 from ..i18n import pick
-from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
+from . import current_actor, current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("supplies", __name__, url_prefix="/supplies")
 
@@ -56,7 +56,7 @@ def add_move(ref):
     form = request.form
     supplies.record_move(get_db(), shelter["id"], item=form.get("item"), unit=form.get("unit"),
                          direction=form.get("direction", ""), quantity=form.get("quantity"),
-                         expiry=form.get("expiry"), note=form.get("note", ""), actor=current_user()["name"])
+                         expiry=form.get("expiry"), note=form.get("note", ""), actor=current_actor())
     return redirect(url_for("supplies.shelter", ref=ref, done="move") + "#stock")
 
 
@@ -69,7 +69,7 @@ def add_request(ref):
     supplies.create_request(get_db(), shelter["id"], item=form.get("item"), quantity=form.get("quantity"),
                             unit=form.get("unit"), priority=form.get("priority", "normal"),
                             wanted_by=form.get("wanted_by"), note=form.get("note", ""),
-                            actor=current_user()["name"])
+                            actor=current_actor())
     return redirect(url_for("supplies.shelter", ref=ref, done="request") + "#requests")
 
 
@@ -81,7 +81,7 @@ def advance(request_id, to):
     item = supplies.get_request(db, request_id)
     shelter = shelter_for(item["shelter_id"])
     user = current_user()
-    supplies.advance_request(db, request_id, to, actor=user["name"], role=user["role"],
+    supplies.advance_request(db, request_id, to, actor=current_actor(),
                              reason=request.form.get("reason", ""),
                              received_quantity=request.form.get("received_quantity"),
                              expiry=request.form.get("expiry"))

@@ -44,6 +44,32 @@ def error_responses(*statuses):
             for s in statuses}
 
 
+# Parts of the OpenAPI document the modules share
+REF = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
+       "description": "共通ID, or the shelter's id where it has none"}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
+               "description": "A UUID of the client's; the same key again changes nothing"}
+OBJ = {"type": "object"}
+NULLABLE_TEXT = {"type": "string", "nullable": True}
+NULLABLE_DATE = {"type": "string", "format": "date", "nullable": True}
+
+
+def json_schema(schema, description="OK"):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def body_schema(properties, required=()):
+    return {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": list(required), "properties": properties}}}}
+
+
+def id_param(name):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+STATUS_QUERY = {"name": "status", "in": "query", "required": False, "schema": {"type": "string"}}
+
+
 def api_user():
     return g.api_user
 

@@ -2,12 +2,11 @@
 
 from flask import Response, current_app, jsonify
 
-from ... import live
 from ...db import get_db
-from ...domain import clock, closing, shelters
+from ...domain import clock, closing, privacy, shelters
 from ...domain.errors import Forbidden
 from ..closing import roster_pdf
-from . import api_user, bp, error_responses, json_body
+from . import api_actor, api_user, bp, error_responses, json_body
 
 REF_PARAM = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
              "description": "共通ID, or the shelter's id where it has none"}
@@ -30,12 +29,9 @@ def post_consolidate(ref):
     """Move everyone to an open shelter in one action (needs "confirm": true)."""
     shelter = _shelter(ref)
     body = json_body()
-    user = api_user()
     target = shelters.get(get_db(), str(body.get("to", "")))
-    result = closing.consolidate(get_db(), shelter["id"], target["id"], actor=user["name"], role=user["role"],
+    result = closing.consolidate(get_db(), shelter["id"], target["id"], actor=api_actor(),
                                  confirmed=body.get("confirm") is True)
-    live.notify_occupancy(shelter["id"])
-    live.notify_occupancy(target["id"])
     return jsonify(households=result["households"], persons=result["persons"], heads=result["heads"],
                    to=shelters.ref(result["to"]))
 
@@ -44,8 +40,7 @@ def post_consolidate(ref):
 def post_handover(ref):
     """The handover export (ZIP), logged with its reason."""
     shelter = _shelter(ref)
-    user = api_user()
-    result = closing.export(get_db(), shelter["id"], actor=user["name"], role=user["role"],
+    result = closing.export(get_db(), shelter["id"], actor=api_actor(),
                             reason=str(json_body().get("reason") or ""), render_pdf=roster_pdf)
     return Response(result["data"], mimetype="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{result["filename"]}"',
@@ -56,12 +51,11 @@ def post_handover(ref):
 def post_purge(ref):
     """Remove the shelter's personal data (after the handover; "confirm": true)."""
     shelter = _shelter(ref)
-    user = api_user()
     if json_body().get("confirm") is not True:
         from ...domain.errors import Conflict
 
         raise Conflict("消去するには確認が必要です。", "Removing personal data needs confirmation.")
-    return jsonify(closing.purge(get_db(), shelter["id"], actor=user["name"], role=user["role"]))
+    return jsonify(privacy.purge(get_db(), shelter["id"], actor=api_actor()))
 
 
 @bp.route("/purge-due", methods=["POST"])
@@ -69,8 +63,8 @@ def post_purge_due():
     """HQ: run the retention purge now."""
     if api_user()["role"] != "hq":
         raise Forbidden("本部の権限が必要です。", "This needs the HQ role.")
-    return jsonify(closing.purge_due(get_db(), clock.local_date(), retention_days=current_app.config["RETENTION_DAYS"],
-                                     actor=api_user()["name"]))
+    return jsonify(privacy.purge_due(get_db(), clock.local_date(), retention_days=current_app.config["RETENTION_DAYS"],
+                                     actor=api_actor()))
 
 
 CONFIRM = {"type": "object", "required": ["confirm"], "properties": {"confirm": {"type": "boolean"}}}

@@ -4,7 +4,7 @@ from flask import jsonify
 from ...db import get_db
 from ...domain import inquiries
 from ...domain.errors import Forbidden
-from . import api_user, bp, error_responses, json_body
+from . import api_actor, api_user, bp, error_responses, json_body
 
 
 def _require_hq():
@@ -17,7 +17,7 @@ def post_inquiry():
     """Answer a safety inquiry. The body is the same for an unknown name, a person who gave no consent,
     and a 非公開 person: {"answers": [], "message": ...}."""
     _require_hq()
-    result = inquiries.ask(get_db(), json_body(), operator=api_user()["name"])
+    result = inquiries.ask(get_db(), json_body(), operator=api_actor())
     ja, en = result["message"]
     return jsonify(answers=result["answers"], message={"ja": ja, "en": en})
 

@@ -1,12 +1,11 @@
 """API: reports to HQ (第N報), the next report's draft, history, occupancy over time and CSV."""
 from flask import Response, current_app, jsonify, request
 
-from ... import live
 from ...db import get_db
 from ...domain import reports, shelters
 from ...domain.errors import Forbidden, Invalid
 from .. import once
-from . import api_user, bp, error_responses, json_body
+from . import api_actor, api_user, bp, error_responses, json_body
 
 REF_PARAM = {"name": "ref", "in": "path", "required": True, "schema": {"type": "string"},
              "description": "共通ID, or the shelter's id where it has none"}
@@ -95,10 +94,9 @@ def post_report(ref):
         for key, value in values.items():
             flat[f"{prefix}_{key}"] = value
     flat = {k: (str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v) for k, v in flat.items()}
-    report = reports.submit(get_db(), shelter["id"], flat, actor=api_user()["name"], kind=body.get("kind"),
-                            config=current_app.config, event_id=once.operation_id(),
+    report = reports.submit(get_db(), shelter["id"], flat, actor=api_actor(), kind=body.get("kind"),
+                            config=current_app.config, op=once.operation_id(),
                             checklist_items=shelters.checklist_items(current_app.config["CHECKLIST"]))
-    live.notify_shelter(shelter["id"])
     return jsonify(report), 201
 
 
