@@ -143,8 +143,9 @@ def set_override(db, shelter_id, level, *, reason, minutes, actor):
     expires_at = (_utcnow() + timedelta(minutes=minutes)).isoformat()
     with write(db):
         _require_shelter(db, shelter_id)
-        e = emit(db, "occupancy.override", {"level": level, "reason": reason[:200], "expires_at": expires_at},
-                 actor=actor, shelter_id=shelter_id)
+        # the reason is typed and may name someone: sealed under the shelter's key (domain/privacy.py)
+        e = emit(db, "occupancy.override", {"level": level, "expires_at": expires_at},
+                 personal={"reason": reason[:200]}, actor=actor, shelter_id=shelter_id)
     return {"shelter_id": shelter_id, "level": level, "reason": reason[:200], "set_by": e.actor.user,
             "set_at": e.at, "expires_at": expires_at}
 
@@ -171,9 +172,12 @@ def _require_shelter(db, shelter_id):
 
 @applies("occupancy.override")
 def _override_set(db, e):
+    from . import privacy
+
     db.execute("insert or replace into occupancy_overrides (shelter_id, level, reason, set_by, set_at, expires_at) "
                "values (?, ?, ?, ?, ?, ?)",
-               [e.shelter_id, e.data["level"], e.data["reason"], e.actor.user, e.at, e.data["expires_at"]])
+               [e.shelter_id, e.data["level"], privacy.fact(e, "occupancy_overrides", "reason"), e.actor.user, e.at,
+                e.data["expires_at"]])
 
 
 @applies("occupancy.override_cleared")
