@@ -86,7 +86,7 @@ def _plant_everywhere(db, shelter, other):
 
 def _close_and_hand_over(db, shelter):
     if shelters.get(db, shelter["id"])["state"] == "open":
-        shelters.transition(db, shelter["id"], "closing", actor="hq", role="hq")
+        shelters.transition(db, shelter["id"], "closing", actor="hq", role="hq", confirmed=True)
     shelters.transition(db, shelter["id"], "closed", actor="hq", role="hq", confirmed=True)
     reports.submit(db, shelter["id"], {}, actor="lead", kind="final")
     closing.export(db, shelter["id"], actor="hq", role="hq", reason="引き渡し")
