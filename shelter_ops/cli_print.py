@@ -19,7 +19,9 @@ def _output(kind):
 
 
 def _print(kind, shelter_ref, output, **options):
-    """Render document `kind` (of the shelter `shelter_ref`, if any) and write it to `output`."""
+    """Render document `kind` (of the shelter `shelter_ref`, if any) and write it to `output`.
+    From the command line there is no request to take an address from: documents with a QR code to
+    the app (map, poster) need PUBLIC_URL, and are refused without it."""
     shelter = _shelter(shelter_ref) if shelter_ref else None
     data, filename = printing.render(kind, get_db(), current_app.config, shelter, actor="cli", **options)
     path = Path(output or filename)
@@ -57,12 +59,17 @@ def print_group():
 @SIZE
 @click.option("--landscape", is_flag=True, help="Landscape instead of portrait.")
 @click.option("--no-sites", is_flag=True, help="Leave out the emergency evacuation sites.")
+@click.option("--atlas", "atlas", is_flag=True,
+              help="An atlas: overview with a sheet grid, one sheet per grid cell (or municipality), the index.")
+@click.option("--by", "by", type=click.Choice(["grid", "municipality"]), default="grid", show_default=True,
+              help="With --atlas: one sheet per grid cell or per municipality (共通ID's code).")
 @_output("map")
 @with_appcontext
 @_guard
-def print_map(size, landscape, no_sites, output):
-    """The city paper map of every public shelter."""
-    _print("map", None, output, size=size.upper(), landscape=landscape, sites=not no_sites)
+def print_map(size, landscape, no_sites, atlas, by, output):
+    """The city paper map of every public shelter (a prefecture: --atlas)."""
+    _print("map", None, output, size=size.upper(), landscape=landscape, sites=not no_sites,
+           atlas_by=by if atlas else None)
 
 
 @print_group.command("floor")

@@ -11,7 +11,7 @@ DEFAULTS = {
     # server
     "HOST": "127.0.0.1",
     "PORT": 5000,
-    "PUBLIC_URL": "http://127.0.0.1:5000",  # printed on posters and maps
+    "PUBLIC_URL": "",  # printed in QR codes; empty: the address a request came in on (the CLI refuses)
     "ASYNC_MODE": "threading",  # or "gevent"
     "ACCESS_LOG": False,  # run.py: one log line per HTTP request (costs throughput)
     "MESSAGE_QUEUE": "",  # e.g. redis://127.0.0.1:6379/0 for several processes

@@ -220,3 +220,70 @@ def test_font_path_setting_pointing_nowhere_falls_back_with_a_notice(app, signed
     pdf = is_pdf(signed_in("staff", open_shelter).get("/shelters/E1420400003111/print/poster.pdf"))
     assert not japanese_font_embedded(pdf)
     assert "Japanese font not embedded" in pdf_text(pdf)
+
+
+def test_without_public_url_printed_codes_carry_the_address_the_request_came_in_on(app, signed_in, open_shelter):
+    app.config["PUBLIC_URL"] = ""
+    session = signed_in("lead", open_shelter)
+    base = "http://localhost:8123"
+    page = session.get("/shelters/E1420400003111/print", base_url=base).get_data(as_text=True)
+    assert f"{base}/door/E1420400003111" in page and f"{base}/public/" in page, "the screen shows each QR's address"
+    assert "SHELTER_OPS_PUBLIC_URL" in page
+    poster = is_pdf(session.get("/shelters/E1420400003111/print/poster.pdf", base_url=base))
+    assert qr_codes(poster) == [[f"{base}/door/E1420400003111"]]
+    city = is_pdf(session.get("/print/map.pdf", base_url=base))
+    assert qr_codes(city, first=1, last=1) == [[f"{base}/public/"]]
+
+
+def test_print_screens_show_the_address_each_qr_code_will_carry(signed_in, open_shelter):
+    page = signed_in("lead", open_shelter).get("/shelters/E1420400003111/print").get_data(as_text=True)
+    assert f"{PUBLIC_URL}/door/E1420400003111" in page and f"{PUBLIC_URL}/public/" in page
+    assert "SHELTER_OPS_PUBLIC_URL" not in page, "no warning when the setting is there"
+    hq = signed_in("hq").get("/hq/print").get_data(as_text=True)
+    assert f"{PUBLIC_URL}/public/" in hq and "地図帳を印刷" in hq
+
+
+@pytest.mark.parametrize("args", [["poster", "E1420400003111"], ["map"], ["map", "--atlas"]])
+def test_print_command_refuses_qr_documents_without_public_url_and_names_the_setting(tmp_path, args):
+    from shelter_ops import create_app
+
+    app = create_app({"DB": str(tmp_path / "cli.sqlite"), "SECRET_KEY": "test", "DEMO": False, "TESTING": True})
+    assert app.config["PUBLIC_URL"] == "", "empty by default: no printed code points at 127.0.0.1"
+    from shelter_ops.db import connect
+
+    insert_shelter(connect(app.config["DB"]), "E1420400003111", "第三小学校", state="open")
+    out = tmp_path / "x.pdf"
+    result = app.test_cli_runner().invoke(args=["print", *args, "-o", str(out)])
+    assert result.exit_code != 0 and not out.exists()
+    assert "SHELTER_OPS_PUBLIC_URL" in result.output
+    assert "QRコードの宛先がありません" in result.output and "No address for the QR codes" in result.output
+    cards = app.test_cli_runner().invoke(args=["print", "cards", "E1420400003111", "-n", "1", "-o", str(out)])
+    assert cards.exit_code == 0, "cards carry reception numbers, not addresses"
+
+
+def test_the_map_numbers_each_shelter_as_the_public_page_does(app, signed_in, db):
+    import re
+
+    for kyotsu_id, name in (("E1420400003111", "あおば小学校"), ("E1420400001111", "わかば中学校"),
+                            ("E1420400002111", "かえで公民館")):
+        insert_shelter(db, kyotsu_id, name, state="open")
+    page = app.test_client().get("/public/").get_data(as_text=True)
+    on_screen = {}
+    for kyotsu_id, number in re.findall(r'data-kyotsu="(E\d+)"[^>]*>\s*<span class="marker-no">(\d+)</span>', page):
+        on_screen[kyotsu_id] = int(number)
+    assert len(on_screen) == 3
+    names = {"E1420400003111": "あおば小学校", "E1420400001111": "わかば中学校", "E1420400002111": "かえで公民館"}
+    layout = pdf_text(is_pdf(signed_in("hq").get("/print/map.pdf")), layout=True)
+    on_paper = {name: int(n) for n, name in re.findall(r"(\d+)[空やこ混満確未準止閉]\s+[A-HJ-NP-Z]\d+\s+(\S+)", layout)}
+    assert {names[k]: n for k, n in on_screen.items()} == on_paper
+    assert on_paper["わかば中学校"] == 1, "numbered by 共通ID, not by the name order of the list"
+
+
+def test_hq_prints_the_atlas_from_the_screen_and_the_command(app, signed_in, open_shelter, tmp_path):
+    pdf = is_pdf(signed_in("hq").get("/print/map.pdf?atlas=municipality"))
+    assert "全体図と図郭" in pdf_text(pdf, first=1, last=1) and "図郭 Sheet 14204" in pdf_text(pdf)
+    assert signed_in("hq").get("/print/map.pdf?atlas=nonsense").status_code == 400
+    out = tmp_path / "atlas.pdf"
+    result = app.test_cli_runner().invoke(args=["print", "map", "--atlas", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "全体図と図郭" in pdf_text(out.read_bytes(), first=1, last=1)

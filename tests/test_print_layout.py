@@ -5,7 +5,7 @@ import re
 import pytest
 from print_helpers import overlapping_runs, text_runs
 
-from offline_print import bench, cards, floor, forms, poster, roster
+from offline_print import atlas, bench, cards, floor, forms, poster, roster
 from offline_print import map as paper_map
 from reportlab.lib.units import mm
 from shelter_ops.domain import households
@@ -59,6 +59,8 @@ DOCUMENTS = {
     "map A3 landscape": lambda: paper_map.render(demo_map_shelters(), qr_url="http://x.example/public/", size="A3",
                                                  landscape=True, printed_at=PRINTED),
     "map of a prefecture": lambda: paper_map.render(bench.prefecture_shelters(400), qr_url="http://x.example/public/"),
+    "atlas": lambda: atlas.render_atlas(bench.prefecture_shelters(200, seed=5), qr_url="http://x.example/public/",
+                                        printed_at=PRINTED),
     "floor": lambda: floor.render(name=LONG_NAME, name_en=LONG_NAME_EN, zones=floor_zones(), printed_at=PRINTED),
     "poster": lambda: poster.render(name=LONG_NAME, name_en=LONG_NAME_EN, url="http://192.168.10.20:5000/door/E1420400003111",
                                     level="crowded", state="open", capacity=1234, municipality="鎌倉市",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from ..db import now, write
 from ..eventlog import emit, log_only
-from . import capacity, clock, codes, daylog, households, reports, shelters, supplies
+from . import capacity, clock, codes, daylog, households, numbering, reports, shelters, supplies
 from .errors import Invalid
 
 UNPLACED = ("未割当", "Not placed")
@@ -13,13 +13,32 @@ UNPLACED = ("未割当", "Not placed")
 log_only("print.roster")
 
 
-def public_url(config, path=""):
-    return config["PUBLIC_URL"].rstrip("/") + path
+NO_PUBLIC_URL = ("QRコードの宛先がありません。SHELTER_OPS_PUBLIC_URL に、スマートフォンから届くこのアプリのアドレス"
+                 "（例 http://192.168.1.10:5000）を設定してから印刷してください。",
+                 "No address for the QR codes: set SHELTER_OPS_PUBLIC_URL to the address phones reach this app at "
+                 "(e.g. http://192.168.1.10:5000), then print again.")
 
 
-def door_url(config, shelter):
+def public_url(config, path="", base=None):
+    """The address a printed QR code carries: PUBLIC_URL when set, else `base` (the address the
+    request came in on). Neither: refused, so no code on paper points at a dead address."""
+    root = (config.get("PUBLIC_URL") or base or "").rstrip("/")
+    if not root:
+        raise Invalid(*NO_PUBLIC_URL)
+    return root + path
+
+
+def door_url(config, shelter, base=None):
     """The self-registration page a door poster's QR code opens (the check-in area builds it)."""
-    return public_url(config, f"/door/{shelters.ref(shelter)}")
+    return public_url(config, f"/door/{shelters.ref(shelter)}", base)
+
+
+def qr_addresses(config, shelter=None, base=None):
+    """{document: address its QR code will carry}, for the print screen to show before printing."""
+    addresses = {"map": public_url(config, "/public/", base)}
+    if shelter is not None:
+        addresses["poster"] = door_url(config, shelter, base)
+    return addresses
 
 
 def _public_level(snap):
@@ -31,12 +50,13 @@ def _public_level(snap):
 
 # --- the city map (public output: only public_snapshots, which cannot carry personal data) ---
 
-def map_data(db, config, *, with_sites=True):
+def map_data(db, config, *, with_sites=True, base=None):
     """{shelters, sites, data_date, qr_url} for offline_print.map.render."""
     snaps = capacity.public_snapshots(db, config)
+    numbers = numbering.shelter_numbers(snaps)  # as on the public page
     items = [{"name": s["name"], "name_en": s["name_en"], "lat": s["lat"], "lon": s["lon"], "state": s["state"],
               "level": _public_level(s), "capacity": s["capacity"] if s["capacity"] else None,
-              "ref": s["kyotsu_id"]} for s in snaps]
+              "ref": s["kyotsu_id"], "number": numbers[numbering.key_of(s)]} for s in snaps]
     sites = [{"name": s["name"], "lat": s["lat"], "lon": s["lon"], "hazards": s["hazards"]}
              for s in shelters.sites(db)] if with_sites else []
     stamps = [s["updated_at"] for s in snaps if s.get("updated_at")]
@@ -44,7 +64,7 @@ def map_data(db, config, *, with_sites=True):
     if row and row[0]:
         stamps.append(row[0])
     return {"shelters": items, "sites": sites, "data_date": max(stamps) if stamps else None,
-            "qr_url": public_url(config, "/public/")}
+            "qr_url": public_url(config, "/public/", base)}
 
 
 def map_layers(config):
@@ -65,9 +85,9 @@ def map_layers(config):
 
 # --- one shelter ---
 
-def poster_data(db, config, shelter):
+def poster_data(db, config, shelter, base=None):
     snap = capacity.snapshot(db, config, shelter["id"])
-    return {"name": shelter["name"], "name_en": shelter["name_en"] or "", "url": door_url(config, shelter),
+    return {"name": shelter["name"], "name_en": shelter["name_en"] or "", "url": door_url(config, shelter, base),
             "state": shelter["state"], "level": _public_level(snap),
             "capacity": snap["capacity"] or None, "municipality": config.get("MUNICIPALITY_NAME", "")}
 

@@ -235,7 +235,7 @@ def household_qr(token):
 def door_qr(ref):
     """The QR code of this shelter's door page, for the poster at the entrance."""
     shelter = _public_shelter(get_db(), ref)
-    url = paper.door_url(current_app.config, shelter)
+    url = paper.door_url(current_app.config, shelter, request.host_url)
     return Response(str(qr_svg(url, level="Q")), mimetype="image/svg+xml")
 
 

@@ -3,7 +3,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 
 from .. import printing
 from ..db import get_db
-from ..domain import shelters
+from ..domain import paper, shelters
 from ..domain.errors import Forbidden, Invalid
 from . import current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
@@ -15,7 +15,7 @@ CARD_ROLES = ("lead", "hq")  # who issues reception numbers for paper cards (as 
 
 def _pdf(kind, shelter=None, **options):
     data, filename = printing.render(kind, get_db(), current_app.config, shelter, actor=current_user()["name"],
-                                     **options)
+                                     base_url=request.host_url, **options)
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
     response.headers["Cache-Control"] = "no-store"  # a roster must not linger in a shared browser cache
@@ -35,6 +35,8 @@ def index(ref):
     """The shelter's printable documents, with their options."""
     shelter = shelter_for(ref)
     return render_template("printing/shelter.html", shelter=shelter, ref=shelters.ref(shelter),
+                           qr=paper.qr_addresses(current_app.config, shelter, request.host_url),
+                           public_url_set=bool(current_app.config.get("PUBLIC_URL")),
                            sensitive=current_user()["role"] in ("lead", "hq"), max_cards=MAX_CARDS,
                            can_print_cards=current_user()["role"] in CARD_ROLES)
 
@@ -106,15 +108,21 @@ def log_pdf(ref):
 @roles_required("hq")
 def hq_index():
     """HQ's printing page: the city map and every shelter's documents."""
-    return render_template("printing/hq.html", shelters=shelters.list_all(get_db()), vocab=shelters)
+    return render_template("printing/hq.html", shelters=shelters.list_all(get_db()), vocab=shelters,
+                           qr=paper.qr_addresses(current_app.config, base=request.host_url),
+                           public_url_set=bool(current_app.config.get("PUBLIC_URL")))
 
 
 @bp.route("/print/map.pdf")
 @login_required
 def map_pdf():
-    """The city paper map (public facts only), A4/A3, portrait or landscape."""
+    """The city paper map (public facts only), A4/A3, portrait or landscape; ?atlas=grid|municipality
+    for the atlas (overview, one sheet per grid cell or municipality, index)."""
+    by = request.args.get("atlas") or None
+    if by not in (None, "grid", "municipality"):
+        raise Invalid("地図帳は格子ごとか市町村ごとを選んでください。", "Choose an atlas by grid cell or by municipality.")
     return _pdf("map", size=_size(), landscape=request.args.get("orientation") == "landscape",
-                sites=request.args.get("sites", "1") != "0")
+                sites=request.args.get("sites", "1") != "0", atlas_by=by)
 
 
 shelter_tool("printing.index", "印刷（紙）", "Print (paper)")

@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup, escape
 
 from ..db import get_db
-from ..domain import capacity, clock, shelters
+from ..domain import capacity, clock, numbering, shelters
 from ..domain.errors import NotFound
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -119,10 +119,10 @@ def mercator(lat, lon):
 
 
 def map_points(rows, position=None, width=640, height=420, pad=28, lang="ja"):
-    """Markers (numbered as in the list) fitted into a width × height SVG, north up, same scale both ways.
-    Each point carries what its marker shows (shown level, name and words in `lang`), worked out here
-    once rather than per marker in the template: HQ's map has a prefecture's 1,500."""
-    placed = [(n, r) for n, r in enumerate(rows, 1) if r["lat"] is not None and r["lon"] is not None]
+    """Markers (numbered as in the list and on the paper map) fitted into a width × height SVG, north up,
+    same scale both ways. Each point carries what its marker shows (shown level, name and words in `lang`),
+    worked out here once rather than per marker in the template: HQ's map has a prefecture's 1,500."""
+    placed = [(r.get("number", n), r) for n, r in enumerate(rows, 1) if r["lat"] is not None and r["lon"] is not None]
     coords = [mercator(r["lat"], r["lon"]) for _, r in placed]
     if position:
         coords.append(mercator(*position))
@@ -186,7 +186,11 @@ def index():
     from ..i18n import lang
 
     position = here()
-    rows = sort_records(records(), position, lang())
+    rows = records()
+    numbers = numbering.shelter_numbers(rows)  # the paper map's numbers too
+    for row in rows:
+        row["number"] = numbers[numbering.key_of(row)]
+    rows = sort_records(rows, position, lang())
     return render_template("public/index.html", shelters=rows, position=position,
                            map=map_points(rows, position, lang=lang()),
                            refresh=PAGE_REFRESH,
