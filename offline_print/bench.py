@@ -1,6 +1,6 @@
 """Render times of the heavy documents from generated plain data (no database): python -m offline_print.bench
 
-The map with 1,500 shelters, 500 household cards and a roster of 2,000 people, each rendered
+The map and the atlas of 1,500 shelters clustered like a prefecture's, 500 household cards and a roster of 2,000 people, each rendered
 `runs` times; prints the median wall and CPU seconds and returns them as a dict for bench/bench_pdfs.py.
 """
 import argparse
@@ -101,13 +101,19 @@ def _time(func, runs):
 
 def measure(runs=3):
     """{name: (median wall seconds, median CPU seconds, PDF bytes)} for the heavy documents."""
-    sample_shelters, sample_numbers, sample_zones = shelters(), numbers(), roster_zones()
+    from . import atlas
+
+    sample_shelters, sample_numbers, sample_zones = prefecture_shelters(), numbers(), roster_zones()
+    for number, s in enumerate(sorted(sample_shelters, key=lambda s: s["ref"]), 1):
+        s["number"] = number
+    url = "http://192.168.1.10:5000/public/"
     return {
-        "map, 1,500 shelters (A4)": _time(lambda: paper_map.render(sample_shelters, qr_url="http://127.0.0.1:5000/public/"),
-                                          runs),
-        "map, 1,500 shelters (A3 landscape)": _time(lambda: paper_map.render(
-            sample_shelters, qr_url="http://127.0.0.1:5000/public/", size="A3", landscape=True), runs),
-        "500 household cards": _time(lambda: cards.render(numbers=sample_numbers, shelter_name="第一小学校", **vocabulary()), runs),
+        "map, 1,500 clustered shelters (A4)": _time(lambda: paper_map.render(sample_shelters, qr_url=url), runs),
+        "map, 1,500 clustered shelters (A3 landscape)": _time(lambda: paper_map.render(
+            sample_shelters, qr_url=url, size="A3", landscape=True), runs),
+        "atlas, 1,500 clustered shelters": _time(lambda: atlas.render_atlas(sample_shelters, qr_url=url), runs),
+        "500 household cards": _time(lambda: cards.render(numbers=sample_numbers, shelter_name="第一小学校", **vocabulary()),
+                                     runs),
         "roster, 2,000 people (lead's copy)": _time(lambda: roster.render(shelter_name="第一小学校", zones=sample_zones,
                                                                           sensitive=True), runs),
     }

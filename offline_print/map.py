@@ -332,10 +332,12 @@ class _FreeSlots:
 
     @staticmethod
     def _find(parent, i):
+        """The free slot `parent` leads to from i (len(parent) or -1 past the row's end)."""
+        n = len(parent)
         root = i
-        while 0 <= root < len(parent) and parent[root] != root:
+        while 0 <= root < n and parent[root] != root:
             root = parent[root]
-        while 0 <= i < len(parent) and parent[i] != root:  # path compression
+        while i != root and 0 <= i < n:  # path compression
             parent[i], i = root, parent[i]
         return root
 
@@ -372,19 +374,20 @@ def _place_markers(c, placed, frame, size, font_size):
         x, y = shelter["x"], shelter["y"]
         home = (min(cols - 1, max(0, int((x - ox) // sw))), min(rows - 1, max(0, int((y - oy) // sh))))
         spot, best = None, None
-        if taken < cols * rows:
+        if free.right[home[1]][home[0]] == home[0]:  # its own slot is free: the usual case
+            spot = home
+        elif taken < cols * rows:
             for dj in range(rows):
-                row_dy = max(0.0, (dj - 0.5) * sh)
-                if best is not None and row_dy * row_dy >= best:
+                if best is not None and dj > 0 and ((dj - 0.5) * sh) ** 2 >= best:
                     break
-                for j in {home[1] - dj, home[1] + dj}:
+                for j in ((home[1],) if dj == 0 else (home[1] - dj, home[1] + dj)):
                     if not 0 <= j < rows:
                         continue
-                    cy = oy + (j + 0.5) * sh
+                    dy2 = (oy + (j + 0.5) * sh - y) ** 2
                     for i in free.nearest_in_row(j, home[0]):
                         if i is None:
                             continue
-                        d = (ox + (i + 0.5) * sw - x) ** 2 + (cy - y) ** 2
+                        d = (ox + (i + 0.5) * sw - x) ** 2 + dy2
                         if best is None or d < best:
                             spot, best = (i, j), d
         w = _marker_width(c, shelter["number"], font_size)
@@ -405,16 +408,21 @@ def _place_markers(c, placed, frame, size, font_size):
 
 
 def _draw_markers(c, placed, font_size):
-    # leader lines first, so markers sit on top of them
-    for s in placed:
-        if s.get("moved"):
-            c.saveState()
-            c.setStrokeColor(INK)
-            c.setLineWidth(0.4)
-            c.line(s["x"], s["y"], s["mx"], s["my"])
-            c.setFillColor(INK)
-            c.circle(s["x"], s["y"], 0.5 * mm, fill=1, stroke=0)
-            c.restoreState()
+    # leader lines first, so markers sit on top of them: all in one path, the dots in another
+    moved = [s for s in placed if s.get("moved")]
+    if moved:
+        lines, dots = c.beginPath(), c.beginPath()
+        for s in moved:
+            lines.moveTo(s["x"], s["y"])
+            lines.lineTo(s["mx"], s["my"])
+            dots.rect(s["x"] - 0.4 * mm, s["y"] - 0.4 * mm, 0.8 * mm, 0.8 * mm)  # 4 numbers, not a circle's 26
+        c.saveState()
+        c.setStrokeColor(INK)
+        c.setFillColor(INK)
+        c.setLineWidth(0.4)
+        c.drawPath(lines, stroke=1, fill=0)
+        c.drawPath(dots, stroke=0, fill=1)
+        c.restoreState()
     for s in placed:
         style = marker_style(s)
         draw_marker(c, s["mx"], s["my"], s["mw"], s["mh"], style)
