@@ -27,26 +27,26 @@ def _field(c, x, y_top, width, key, lang, *, height=ROW):
     ja_w = c.width_of(ja, size)
     c.text(x, y_top - 2.8 * mm, ja, size)
     if other:
-        fit_text(c, other, x + ja_w + 1.5 * mm, y_top - 2.8 * mm, max(1, width - ja_w - 1.5 * mm), 6, min_size=4,
+        fit_text(c, other, x + ja_w + 1.5 * mm, y_top - 2.8 * mm, max(1, width - ja_w - 1.5 * mm), 6, min_size=4, lang=lang,
                  color=GREY)
     rule(c, x, y_top - height + 1 * mm, x + width - 1.5 * mm, y_top - height + 1 * mm, width=0.5)
 
 
-def _choice_width(c, ja, other, size):
-    return 4.4 * mm + max(c.width_of(ja, size), c.width_of(other, size * 0.72) if other else 0)
+def _choice_width(c, ja, other, size, lang=None):
+    return 4.4 * mm + max(c.width_of(ja, size), c.width_of(other, size * 0.72, lang) if other else 0)
 
 
 def _choices(c, x, y, items, lang, *, width, size=8.5, gap=3 * mm):
     """Tick boxes in a row, each with ja above the reader's language, shrunk to fit `width`."""
     pairs = [labels.pair(key, lang) for key in items]
-    while size > 5 and sum(_choice_width(c, ja, o, size) + gap for ja, o in pairs) > width:
+    while size > 5 and sum(_choice_width(c, ja, o, size, lang) + gap for ja, o in pairs) > width:
         size -= 0.5
     for ja, other in pairs:
         box(c, x, y - 0.6 * mm, 3.4 * mm)
         c.text(x + 4.4 * mm, y + 0.6 * mm, ja, size)
         if other:
-            c.text(x + 4.4 * mm, y - 2.2 * mm, other, size * 0.72, color=GREY)
-        x += _choice_width(c, ja, other, size) + gap
+            c.text(x + 4.4 * mm, y - 2.2 * mm, other, size * 0.72, color=GREY, lang=lang)
+        x += _choice_width(c, ja, other, size, lang) + gap
     return x
 
 
@@ -54,7 +54,7 @@ def _labelled_choices(c, x, y, key, items, lang, *, width, label_w=26 * mm, size
     ja, other = labels.pair(key, lang)
     fit_text(c, ja, x, y + 0.6 * mm, label_w - 2 * mm, 8.5, min_size=5)
     if other:
-        fit_text(c, other, x, y - 2.2 * mm, label_w - 2 * mm, 6, min_size=4, color=GREY)
+        fit_text(c, other, x, y - 2.2 * mm, label_w - 2 * mm, 6, min_size=4, color=GREY, lang=lang)
     _choices(c, x + label_w, y, items, lang, width=width - label_w, size=size)
 
 
@@ -74,7 +74,7 @@ def _tick_rows(c, x, right, groups, lang, size, y=None):
         ja, other = labels.pair(heading, lang)
         items = [(ja, other, False)] + [(w_ja, w_other, True) for w_ja, w_other in words]
         for word, word_other, tickable in items:
-            w = max(c.width_of(word, size), c.width_of(word_other, size * 0.72) if word_other else 0)
+            w = max(c.width_of(word, size), c.width_of(word_other, size * 0.72, lang) if word_other else 0)
             w += (3.6 * mm if tickable else 0) + 2 * mm
             if x + w > right:
                 rows += 1
@@ -86,7 +86,7 @@ def _tick_rows(c, x, right, groups, lang, size, y=None):
                 tx = x + (3.6 * mm if tickable else 0)
                 c.text(tx, y + 0.5 * mm, word, size)
                 if word_other:
-                    c.text(tx, y - 1.9 * mm, word_other, size * 0.72, color=GREY)
+                    c.text(tx, y - 1.9 * mm, word_other, size * 0.72, color=GREY, lang=lang)
             x += w
         x += 2 * mm
     return rows
@@ -107,7 +107,7 @@ def _head(c, shelter_name, shelter_name_en, lang, side):
     y = H - 16 * mm
     title, title_other = labels.pair("card.title", lang)
     c.text(L, y, title, 20)
-    fit_text(c, f"{title_other}  {side}".strip(), L, y - 7 * mm, 92 * mm, 10, min_size=6, color=GREY)
+    fit_text(c, f"{title_other}  {side}".strip(), L, y - 7 * mm, 92 * mm, 10, min_size=6, color=GREY, lang=lang)
     fit_text(c, f"{shelter_name}  {shelter_name_en}", L, y - 13 * mm, 92 * mm, 10, min_size=6)
     number_ja, number_other = labels.pair("card.number", lang)
     fit_text(c, f"{number_ja} {number_other}".strip(), W - 69 * mm, y + 1 * mm, 54 * mm, 8, min_size=5,
@@ -120,7 +120,7 @@ def _section(c, y, key, lang, hint=None):
     ja, other = labels.pair(key, lang)
     c.text(L, y - 1.5 * mm, ja, 10)
     if other:
-        fit_text(c, other, L + c.width_of(ja, 10) + 2 * mm, y - 1.5 * mm, R - L - c.width_of(ja, 10) - 2 * mm, 7,
+        fit_text(c, other, L + c.width_of(ja, 10) + 2 * mm, y - 1.5 * mm, R - L - c.width_of(ja, 10) - 2 * mm, 7, lang=lang,
                  min_size=4.5, color=GREY)
     if hint:
         hint_ja, hint_other = labels.pair(hint, lang)
@@ -160,7 +160,7 @@ def _front(c, shelter_name, shelter_name_en, lang):
         ja, other = labels.pair(key, lang)
         fit_text(c, ja, L, y, R - L, size, min_size=4.5)
         if other:
-            fit_text(c, other, L, y - 3.8 * mm, R - L, 6.5, min_size=4, color=GREY)
+            fit_text(c, other, L, y - 3.8 * mm, R - L, 6.5, min_size=4, color=GREY, lang=lang)
         y -= 9 * mm
     more_ja, more_other = labels.pair("card.persons_back", lang)
     fit_text(c, f"{more_ja}  {more_other}".strip(), L, y - 2 * mm, R - L, 9, min_size=5)
@@ -170,7 +170,7 @@ def _front(c, shelter_name, shelter_name_en, lang):
     c.rect(L, 12 * mm, R - L, 13 * mm, fill=1, stroke=0)
     staff_ja, staff_other = labels.pair("card.staff", lang)
     c.text(L + 2 * mm, 19 * mm, staff_ja, 8)
-    c.text(L + 2 * mm, 15.5 * mm, staff_other, 5.5, color=GREY)
+    c.text(L + 2 * mm, 15.5 * mm, staff_other, 5.5, color=GREY, lang=lang)
     _field(c, L + 30 * mm, 24.5 * mm, 50 * mm, "card.zone", "ja")
     _field(c, L + 82 * mm, 24.5 * mm, 50 * mm, "card.staff_name", "ja")
     _field(c, L + 134 * mm, 24.5 * mm, R - L - 134 * mm, "card.keyed", "ja")

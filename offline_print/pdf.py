@@ -1,5 +1,6 @@
 """Shared drawing: page sizes, a canvas that stamps every page, text that fits, QR codes, tick boxes."""
 import io
+import re
 from itertools import groupby
 from datetime import datetime, timedelta, timezone
 
@@ -94,30 +95,79 @@ class Canvas(rl_canvas.Canvas):
         return self.buffer.getvalue()
 
     # text
-    def text(self, x, y, text, size, *, color=INK, anchor="left"):
+    def text(self, x, y, text, size, *, color=INK, anchor="left", lang=None):
+        """One line of text; each run in a font that has its characters (fonts.segments): Japanese in
+        the Japanese font, Vietnamese, Hangul, Devanagari, Burmese, Chinese in theirs, all embedded."""
         self.setFillColor(color)
-        self.setFont(self.font.name, size)
-        if anchor == "center":
-            self.drawCentredString(x, y, text)
-        elif anchor == "right":
-            self.drawRightString(x, y, text)
-        else:
-            self.drawString(x, y, text)
+        runs = fonts.segments(text, self.font.name, lang) if text else []
+        if len(runs) <= 1 and not (runs and runs[0][2]):  # one font, nothing to shape: the usual case
+            self.setFont(self.font.name if not runs else runs[0][0], size)
+            if anchor == "center":
+                self.drawCentredString(x, y, text)
+            elif anchor == "right":
+                self.drawRightString(x, y, text)
+            else:
+                self.drawString(x, y, text)
+            return
+        width = sum(stringWidth(part, name, size) for name, part, _ in runs)
+        x = x - width / 2 if anchor == "center" else x - width if anchor == "right" else x
+        for name, part, shaped in runs:
+            self.setFont(name, size)
+            self.drawString(x, y, part, shaping=shaped)
+            x += stringWidth(part, name, size)
 
-    def width_of(self, text, size):
-        return stringWidth(text, self.font.name, size)
+    def width_of(self, text, size, lang=None):
+        return sum(stringWidth(part, name, size) for name, part, _ in fonts.segments(text, self.font.name, lang)) \
+            if text else 0.0
 
 
-def fit_text(c, text, x, y, width, size, *, min_size=6, color=INK, anchor="left"):
+def fit_text(c, text, x, y, width, size, *, min_size=6, color=INK, anchor="left", lang=None):
     """Draw `text` on one line, shrinking it (down to min_size, then cutting with …) to fit `width`."""
     text = str(text)
-    while size > min_size and stringWidth(text, c.font.name, size) > width:
-        size -= 0.5
-    if stringWidth(text, c.font.name, size) > width:
-        while text and stringWidth(text + "…", c.font.name, size) > width:
+    natural = c.width_of(text, 1, lang)  # widths scale with the size: measure once
+    if natural * size > width and natural:
+        size = max(min_size, min(size, int(width / natural * 2) / 2))
+    if natural * size > width:
+        while text and c.width_of(text + "…", size, lang) > width:
             text = text[:-1]
         text += "…"
-    Canvas.text(c, x, y, text, size, color=color, anchor=anchor)
+    Canvas.text(c, x, y, text, size, color=color, anchor=anchor, lang=lang)
+    return size
+
+
+RUBY = re.compile(r"\[([^|\]]+)\|([^\]]+)\]")
+
+
+def ruby_parts(marked):
+    """[(base, reading or '')] of a text marked [漢字|かんじ] for furigana."""
+    parts, at = [], 0
+    for match in RUBY.finditer(marked):
+        if match.start() > at:
+            parts.append((marked[at:match.start()], ""))
+        parts.append((match.group(1), match.group(2)))
+        at = match.end()
+    if at < len(marked):
+        parts.append((marked[at:], ""))
+    return parts
+
+
+def ruby_text(c, x, y, marked, size, *, width=None, lang=None, color=INK):
+    """One line with furigana: the reading in small kana centred over its kanji (やさしい日本語 in print)."""
+    parts = ruby_parts(marked)
+    plain = "".join(base for base, _ in parts)
+    if width is not None:
+        natural = c.width_of(plain, 1, lang)
+        if natural * size > width and natural:
+            size = max(4, int(width / natural * 4) / 4)
+    for base, reading in parts:
+        Canvas.text(c, x, y, base, size, color=color, lang=lang)
+        w = c.width_of(base, size, lang)
+        if reading:
+            ruby = size * 0.5
+            while ruby > 3 and c.width_of(reading, ruby) > w * 1.6:
+                ruby -= 0.25
+            Canvas.text(c, x + w / 2, y + size * 1.02, reading, ruby, color=color, anchor="center")
+        x += w
     return size
 
 

@@ -5,6 +5,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from offline_print import labels
+
 from . import printing
 from .db import get_db
 from .domain import shelters
@@ -97,12 +99,14 @@ def print_poster(shelter, size, output):
 @print_group.command("cards")
 @click.argument("shelter")
 @click.option("-n", "--count", type=int, default=20, show_default=True, help="How many cards (numbers reserved).")
+@click.option("--lang", type=click.Choice(list(labels.languages())), default=labels.DEFAULT, show_default=True,
+              help="The evacuee's language, printed beside the Japanese labels.")
 @_output("cards")
 @with_appcontext
 @_guard
-def print_cards(shelter, count, output):
+def print_cards(shelter, count, lang, output):
     """N pre-numbered household cards for SHELTER (reserves a block of reception numbers)."""
-    _print("cards", shelter, output, count=count)
+    _print("cards", shelter, output, count=count, lang=lang)
 
 
 @print_group.command("roster")

@@ -5,7 +5,7 @@ from offline_print import atlas, cards, floor, forms, map as paper_map, poster, 
 from .domain import paper
 
 def render(kind, db, config, shelter=None, *, actor, size="A4", landscape=False, sites=True, count=20,
-           sensitive=False, blank=False, day=None, reporter=None, atlas_by=None, base_url=None):
+           sensitive=False, blank=False, day=None, reporter=None, atlas_by=None, base_url=None, lang="en"):
     """(PDF bytes, file name) of document `kind`: map (the atlas with atlas_by="grid" or
     "municipality"), or a shelter's floor, poster, cards, roster, report, supplies or log.
 
@@ -31,8 +31,7 @@ def render(kind, db, config, shelter=None, *, actor, size="A4", landscape=False,
     elif kind == "cards":
         numbers = paper.card_numbers(db, shelter, count, actor=actor)
         pdf = cards.render(numbers=numbers, shelter_name=shelter["name"], shelter_name_en=shelter["name_en"] or "",
-                           **paper.card_vocabulary(),
-                           **common)
+                           **paper.card_vocabulary(), lang=lang, **common)
     elif kind == "roster":
         pdf = roster.render(**paper.roster_data(db, shelter, sensitive=sensitive, actor=actor), **common)
         kind = "roster-lead" if sensitive else "roster"

@@ -125,3 +125,54 @@ def overlapping_runs(data, *, tolerance=0.6):
                 if min(a[2], b[2]) - max(a[0], b[0]) > tolerance and min(a[3], b[3]) - max(a[1], b[1]) > tolerance:
                     found.append((run_a["page"], run_a["text"][:60], run_b["text"][:60]))
     return found
+
+
+def _font_files():
+    """{PostScript name: path} of every font offline_print may embed (the PDF names fonts so)."""
+    from fontTools.ttLib import TTFont
+
+    from offline_print import fonts
+
+    found = {}
+    paths = list(fonts.SEARCH_PATHS) + [p for options in fonts.SCRIPT_FONTS.values() for p in options]
+    for path, index in paths:
+        if not Path(path).is_file():
+            continue
+        font = TTFont(path, fontNumber=index, lazy=True)
+        name = font["name"].getDebugName(6)
+        if name:
+            found[name] = (path, index)
+    return found
+
+
+def glyph_gaps(data):
+    """[(page, character, font)] for every character drawn in a font that has no glyph for it (a box,
+    'tofu', on paper), checked with fontTools against the font files the PDF embeds."""
+    pdfplumber = pytest.importorskip("pdfplumber", reason="pip install -e '.[test]' installs pdfplumber")
+    ttlib = pytest.importorskip("fontTools.ttLib", reason="pip install -e '.[test]' installs fonttools")
+    import io
+
+    files, cmaps, gaps = _font_files(), {}, []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages, 1):
+            for char in page.chars:
+                name = char["fontname"].split("+", 1)[-1]
+                if name not in cmaps:
+                    base = name if name in files else name.rsplit("-", 1)[0]
+                    if base not in files:
+                        gaps.append((number, char["text"], f"{name} (not a known TrueType file)"))
+                        cmaps[name] = None
+                        continue
+                    path, index = files[base]
+                    cmaps[name] = set(ttlib.TTFont(path, fontNumber=index, lazy=True).getBestCmap())
+                if cmaps[name] is None:
+                    continue
+                for ch in char["text"]:
+                    if ch.strip() and ord(ch) not in cmaps[name]:
+                        gaps.append((number, ch, name))
+    return gaps
+
+
+def unembedded_fonts(data):
+    """Fonts pdffonts lists as not embedded."""
+    return [name for name, embedded in pdf_fonts(data) if not embedded]

@@ -287,3 +287,17 @@ def test_hq_prints_the_atlas_from_the_screen_and_the_command(app, signed_in, ope
     result = app.test_cli_runner().invoke(args=["print", "map", "--atlas", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert "全体図と図郭" in pdf_text(out.read_bytes(), first=1, last=1)
+
+
+def test_cards_print_their_labels_in_the_language_chosen_at_print_time(app, signed_in, open_shelter, tmp_path):
+    session = signed_in("lead", open_shelter)
+    page = session.get("/shelters/E1420400003111/print")
+    assert "Tiếng Việt" in page.get_data(as_text=True)
+    pdf = is_pdf(session.post("/shelters/E1420400003111/print/cards.pdf", {"count": "1", "lang": "vi"}, page=page))
+    assert "Họ và tên" in pdf_text(pdf)
+    assert session.post("/shelters/E1420400003111/print/cards.pdf", {"count": "1", "lang": "xx"},
+                        page=page).status_code == 400
+    out = tmp_path / "cards.pdf"
+    result = app.test_cli_runner().invoke(args=["print", "cards", "E1420400003111", "-n", "1", "--lang", "ko", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "이름" in pdf_text(out.read_bytes())

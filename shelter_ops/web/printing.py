@@ -1,6 +1,8 @@
 """Printing: the paper documents of a shelter and the city map as PDFs, from the tablet screens and HQ."""
 from flask import Blueprint, Response, current_app, render_template, request
 
+from offline_print import labels
+
 from .. import printing
 from ..db import get_db
 from ..domain import paper, shelters
@@ -38,7 +40,7 @@ def index(ref):
                            qr=paper.qr_addresses(current_app.config, shelter, request.host_url),
                            public_url_set=bool(current_app.config.get("PUBLIC_URL")),
                            sensitive=current_user()["role"] in ("lead", "hq"), max_cards=MAX_CARDS,
-                           can_print_cards=current_user()["role"] in CARD_ROLES)
+                           can_print_cards=current_user()["role"] in CARD_ROLES, card_languages=labels.languages())
 
 
 @bp.route("/shelters/<ref>/print/poster.pdf")
@@ -69,7 +71,10 @@ def cards_pdf(ref):
         n = 0
     if not 1 <= n <= MAX_CARDS:
         raise Invalid(f"枚数は1〜{MAX_CARDS}で指定してください。", f"Print between 1 and {MAX_CARDS} cards.")
-    return _pdf("cards", shelter, count=n)
+    lang = request.form.get("lang") or labels.DEFAULT
+    if lang not in labels.languages():
+        raise Invalid("カードの言語を一覧から選んでください。", "Choose the card's language from the list.")
+    return _pdf("cards", shelter, count=n, lang=lang)
 
 
 @bp.route("/shelters/<ref>/print/roster.pdf")
