@@ -123,8 +123,11 @@ def register_commands(app):
     app.cli.add_command(print_group)
     from .cli_purge import purge_command
     from .cli_events import events_group
+    from .cli_node import node_group, sync_group
 
     app.cli.add_command(events_group)
+    app.cli.add_command(node_group)
+    app.cli.add_command(sync_group)
 
     app.cli.add_command(purge_command)
     from .cli_export import export_group

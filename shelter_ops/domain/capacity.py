@@ -248,6 +248,9 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
     overrides = {o["shelter_id"]: o for o in db["occupancy_overrides"].rows}
     confirmations = {c["shelter_id"]: c for c in db["occupancy_confirmations"].rows}
     last_counted = _last_count_events(db, [r["id"] for r in rows if r["state"] == "open"])
+    from .nodes import silent_shelters
+
+    silent = silent_shelters(db, rules["stale_minutes"])  # served by a node that has not spoken lately
     out = []
     for shelter in rows:
         sid = shelter["id"]
@@ -295,7 +298,7 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
                                   override and override["set_at"]) if t]
         updated_at = max(candidates, key=parse_time) if candidates else shelter["state_changed_at"]
         # an open shelter without a confirmed count, or without any floor area to judge by, is 確認中
-        stale = bool(is_open and (updated_at is None or general_capacity <= 0 or
+        stale = bool(is_open and (updated_at is None or general_capacity <= 0 or sid in silent or
                                   at - parse_time(updated_at) > timedelta(minutes=rules["stale_minutes"])))
         out.append({
             "id": sid,
