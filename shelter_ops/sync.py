@@ -33,6 +33,9 @@ FORMAT = "shelter-ops-sync/1"
 BATCH = 1000  # events per batch (SYNC.md §3)
 # Events HQ makes without a shelter that every node needs (settings, city-wide announcements).
 GLOBAL_PREFIXES = ("setting.", "announcement.")
+# Every shelter's registry facts and state go to every node (public facts: a node sends a family to the
+# nearest open shelter, or transfers one there), never anything else of another shelter.
+REGISTRY_PREFIXES = ("shelter.",)
 
 
 @migrations()
@@ -142,8 +145,9 @@ def event_shelters(row):
 
 def feed_for(db, shelter_ids, origin, *, after_rowid, limit=BATCH):
     """What HQ sends a node (pull): events past `after_rowid` in HQ's own order that concern the node's
-    shelters, or HQ's city-wide settings and announcements; never the node's own, never other shelters'
-    (a node holds personal data of its own shelters only). Returns (rows with `rowid`, last rowid looked at)."""
+    shelters, every shelter's registry and state, HQ's city-wide settings and announcements; never the
+    node's own, never other shelters' households or logs (a node holds personal data of its own shelters
+    only). Returns (rows with `rowid`, last rowid looked at)."""
     wanted = set(shelter_ids)
     out, last = [], after_rowid
     while len(out) < limit:
@@ -154,7 +158,8 @@ def feed_for(db, shelter_ids, origin, *, after_rowid, limit=BATCH):
             last = row["rowid"]
             if row["origin"] == origin:
                 continue
-            if event_shelters(row) & wanted or (row["shelter_id"] is None and row["kind"].startswith(GLOBAL_PREFIXES)):
+            if (event_shelters(row) & wanted or row["kind"].startswith(REGISTRY_PREFIXES)
+                    or (row["shelter_id"] is None and row["kind"].startswith(GLOBAL_PREFIXES))):
                 out.append(row)
                 if len(out) >= limit:
                     break
@@ -176,7 +181,7 @@ def receive(db, rows, keys, *, allowed=None, whole_streams=True):
     order only, one past a gap waiting in sync_held. HQ's feed to a node is a selection, in HQ's order
     (whole_streams=False): it has gaps by design and is applied as it comes."""
     eventlog.load_handlers()
-    counts = {"applied": 0, "known": 0, "held": 0, "conflicts": 0}
+    counts = {"applied": 0, "known": 0, "held": 0, "conflicts": 0, "local": 0}
     with write(db):
         for row in rows:
             if allowed is not None:
@@ -224,10 +229,31 @@ def _drain_held(db, origin, counts):
 
 def _store_and_apply(db, row, counts):
     db.execute(eventlog._INSERT, [row[c] for c in eventlog.COLUMNS])
-    if apply_or_record_conflict(db, row):
+    if not permitted(db, row):
+        counts["local"] += 1  # kept in the log, never applied here (replay skips it the same way)
+    elif apply_or_record_conflict(db, row):
         counts["applied"] += 1
     else:
         counts["conflicts"] += 1
+
+
+def _node_shelters(db, origin):
+    row = db.execute("select shelter_ids from nodes where id = ?", [origin]).fetchone() \
+        if "nodes" in db.table_names() else None
+    return None if row is None else set(json.loads(row[0] or "[]"))
+
+
+def permitted(db, row):
+    """Whether an event's origin may change this database's tables with it: a node only its own
+    shelters (a node's account or token, made for its own desks, stays the node's own business)."""
+    shelters = _node_shelters(db, row["origin"])
+    if shelters is None:
+        return True  # this install's own events, or HQ's arriving at a node
+    data = json.loads(row["payload"] or "{}")
+    return row["shelter_id"] in shelters or data.get("from") in shelters
+
+
+eventlog.GUARDS.append(permitted)
 
 
 def apply_or_record_conflict(db, row):
@@ -268,7 +294,7 @@ def refuse_unless_own(node):
                             "A node may send only its own events (this batch holds another origin's).",
                             code="ForeignOrigin")
         data = json.loads(row["payload"] or "{}")
-        if row["shelter_id"] not in shelters and data.get("from") not in shelters:
+        if row["shelter_id"] is not None and row["shelter_id"] not in shelters and data.get("from") not in shelters:
             raise Forbidden("この端末の担当でない避難所の記録が含まれています。",
                             "This batch holds events of a shelter this node does not serve.",
                             code="ForeignShelter")

@@ -1,6 +1,7 @@
 """A shelter node works cut off from HQ and merges later: nothing lost, nothing doubled (SYNC.md §5).
 HQ and the node are two apps on two databases in this process; the node's HTTP goes to HQ's test client."""
 import json
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -74,8 +75,12 @@ def test_pairing_gives_the_node_its_shelter_and_nothing_of_the_others(paired):
     hq_db, node_db, _link, a, b = paired
     assert nodes.state(node_db)["shelter_ids"] == [a["id"]]
     assert shelters.get(node_db, a["kyotsu_id"])["state"] == "open"  # the registry came with the pull
-    with pytest.raises(DomainError):
-        shelters.get(node_db, b["kyotsu_id"])
+    assert shelters.get(node_db, b["kyotsu_id"])["state"] == "open"  # every shelter's public facts too
+    households.register(hq_db, b["id"], {"staying": "shelter", "phone": "0467-99-9999"}, [{"name": "第二 太郎"}],
+                        actor="desk", source="desk", status="checked_in")
+    assert sync_client.sync_now(node_db, post=paired[2])["ok"]
+    raw = b"".join(p.read_bytes() for p in Path(node_db.execute("pragma database_list").fetchone()[2]).parent.glob("node.sqlite*"))
+    assert "第二 太郎".encode() not in raw and b"0467-99-9999" not in raw  # never another shelter's people
     assert node_db.execute("select id from node").fetchone()[0] == nodes.overview(hq_db)[0]["id"]
 
 

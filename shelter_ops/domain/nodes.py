@@ -43,7 +43,7 @@ def create_nodes(db):
                              "last_summary": str, "paired_at": str}, pk="id")
 
 
-eventlog.NOT_PROJECTIONS.update({"node_contacts", "sync_state", "sync_held"})
+eventlog.NOT_PROJECTIONS.update({"node_contacts", "sync_state", "sync_held", "sync_conflicts"})
 
 access.RULES.update({
     "pair_node": access.Rule((access.HQ,), "端末の登録は本部が行います。", "Only HQ pairs shelter nodes."),
