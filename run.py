@@ -72,6 +72,9 @@ if __name__ == "__main__":
         for line in load_if_empty(db):
             print(line)
         db.close()
+    from shelter_ops.sync_client import start_if_paired
+
+    start_if_paired(app)  # a shelter node: sync with HQ whenever it answers (docs/node.md)
     host, port = app.config["HOST"], app.config["PORT"]
     print(f"shelter-ops: http://{host}:{port}/  (database: {app.config['DB']})")
     socketio.run(app, host=host, port=port, **server_options(app.config))

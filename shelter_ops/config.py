@@ -36,6 +36,8 @@ DEFAULTS = {
     # residents' requests from phones (要望): at most this many per client per window
     "RESIDENT_REQUEST_LIMIT": 5,
     "RESIDENT_REQUEST_WINDOW_MINUTES": 60,
+    # shelter nodes (docs/node.md): a paired node syncs with HQ this often in the background (0: off)
+    "SYNC_SECONDS": 30,
     # reports to HQ
     "REPORT_INTERVAL_HOURS": 6,  # a periodic report (第N報) is due this long after the last one
     # Lアラート (公共情報コモンズ) 避難所情報

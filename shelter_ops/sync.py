@@ -39,6 +39,11 @@ REGISTRY_PREFIXES = ("shelter.",)
 
 
 @migrations()
+def index_events_by_household(db):
+    db.execute("create index if not exists events_household on events (json_extract(payload, '$.household_id'))")
+
+
+@migrations()
 def create_sync(db):
     db["sync_held"].create({"id": str, "origin": str, "seq": int, "row": str}, pk="id")
     db["sync_held"].create_index(["origin", "seq"])
@@ -149,7 +154,7 @@ def feed_for(db, shelter_ids, origin, *, after_rowid, limit=BATCH):
     node's own, never other shelters' households or logs (a node holds personal data of its own shelters
     only). Returns (rows with `rowid`, last rowid looked at)."""
     wanted = set(shelter_ids)
-    out, last = [], after_rowid
+    out, last, sent = [], after_rowid, set()
     while len(out) < limit:
         chunk = eventlog.rows(db, after_rowid=last, limit=limit * 4)
         if not chunk:
@@ -158,12 +163,30 @@ def feed_for(db, shelter_ids, origin, *, after_rowid, limit=BATCH):
             last = row["rowid"]
             if row["origin"] == origin:
                 continue
+            if row["kind"] == "household.transferred_in" and row["shelter_id"] in wanted:
+                # a family transferred here: its whole record comes with it (the node ignores what it has)
+                for earlier in household_history(db, json.loads(row["payload"])["household_id"], row["rowid"]):
+                    if earlier["id"] not in sent and earlier["origin"] != origin:
+                        out.append(earlier)
+                        sent.add(earlier["id"])
+            if row["id"] in sent:
+                continue
             if (event_shelters(row) & wanted or row["kind"].startswith(REGISTRY_PREFIXES)
                     or (row["shelter_id"] is None and row["kind"].startswith(GLOBAL_PREFIXES))):
                 out.append(row)
+                sent.add(row["id"])
                 if len(out) >= limit:
                     break
     return out, last
+
+
+def household_history(db, household_id, before_rowid):
+    """Every event of a household before `before_rowid`, in HQ's order (index events_household)."""
+    cur = db.execute(f"select rowid, {', '.join(eventlog.COLUMNS)} from events where "
+                     "json_extract(payload, '$.household_id') = ? and rowid < ? order by rowid",
+                     [household_id, before_rowid])
+    cols = [c[0] for c in cur.description]
+    return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
 # --- receiving ---

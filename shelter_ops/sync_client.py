@@ -156,3 +156,17 @@ def start_background(app, interval=30):
     thread = threading.Thread(target=loop, name="sync", daemon=True)
     thread.start()
     return thread
+
+
+def start_if_paired(app):
+    """The explicit start hook run.py calls: on a paired node, sync in the background every SYNC_SECONDS
+    (0 turns it off: sync by the button, the command or a file only)."""
+    seconds = int(app.config.get("SYNC_SECONDS") or 0)
+    if seconds <= 0:
+        return None
+    db = connect(app.config["DB"])
+    try:
+        paired = nodes.state(db) is not None
+    finally:
+        db.close()
+    return start_background(app, interval=seconds) if paired else None
