@@ -13,6 +13,19 @@ bp = Blueprint("nodes", __name__)
 hq_tool("nodes.hq", "避難所端末", "Shelter nodes")
 
 
+@bp.app_context_processor
+def node_sync_state():
+    """On a paired node every screen can show the link to HQ (the dashboard does, with the sync button)."""
+    from flask import g
+
+    if "node_sync" not in g:
+        try:
+            g.node_sync = nodes.state(get_db())
+        except Exception:  # noqa: BLE001 - a page must render even before the migrations ran
+            g.node_sync = None
+    return {"node_sync": g.node_sync}
+
+
 @bp.route("/hq/nodes", methods=["GET"])
 @roles_required("hq")
 def hq():
