@@ -19,10 +19,7 @@ def node_sync_state():
     from flask import g
 
     if "node_sync" not in g:
-        try:
-            g.node_sync = nodes.state(get_db())
-        except Exception:  # noqa: BLE001 - a page must render even before the migrations ran
-            g.node_sync = None
+        g.node_sync = nodes.state(get_db())
     return {"node_sync": g.node_sync}
 
 
