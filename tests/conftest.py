@@ -21,6 +21,16 @@ def shared_file(name):
     return path
 
 
+@pytest.fixture(autouse=True)
+def no_flask_cli_flag():
+    """Flask's CLI, run in-process by a test, sets FLASK_RUN_FROM_CLI; a run.py started later would inherit it
+    and ignore app.run(). Every test starts without it."""
+    import os
+
+    yield
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
+
+
 @pytest.fixture
 def app(tmp_path):
     app = create_app({"DB": str(tmp_path / "test.sqlite"), "SECRET_KEY": "test", "DEMO": False, "TESTING": True})
