@@ -2,7 +2,7 @@
 from flask import jsonify
 
 from ...db import get_db
-from ...domain import households, shelters
+from ...domain import access, households, shelters
 from .. import once
 from . import api_actor, api_user, bp, error_responses, json_body
 
@@ -41,7 +41,7 @@ def shelter_json(shelter, present=0, zones=None):
 
 
 def _visible(user, rows):
-    return rows if user["role"] == "hq" else [s for s in rows if s["id"] == user["shelter_id"]]
+    return [s for s in rows if access.allowed(user, "work_shelter", s)]
 
 
 @bp.route("/shelters")
