@@ -58,6 +58,7 @@ def test_the_door_and_the_phone_page_give_the_same_distance(app, db):
 
     conn = connect(app.config["DB"])
     suggested = door.nearest_open(conn, a)[0]["distance_km"]
-    listed = public.sort_records([{"lat": 35.36, "lon": 139.58, "name": "遠い中学校"}], (a["lat"], a["lon"]), "ja")
+    listed = public.sort_records([{"lat": 35.36, "lon": 139.58, "name": "遠い中学校", "name_en": None, "state": "open"}],
+                                 (a["lat"], a["lon"]), "ja")
     assert suggested == round(listed[0]["km"], 1) > 5
     conn.close()
