@@ -16,7 +16,7 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # The modules of this package: each adds its routes to bp and its paths to the OpenAPI document
 # (a dict named OPENAPI). A new module is added here.
-MODULES = ["checkins", "closing", "inquiries", "interop", "reports", "running", "shelters"]
+MODULES = ["checkins", "closing", "daylog", "inquiries", "interop", "reports", "resident_requests", "shelters", "supplies"]
 
 ERROR_SCHEMA = {
     "type": "object",
