@@ -1,17 +1,32 @@
-"""Web Mercator projection and GeoJSON basemap layers (boundary, coast, roads) for the paper map."""
+"""The one home of geometry on the Earth: Web Mercator, great-circle distance, and GeoJSON basemap
+layers (boundary, coast, roads) for the paper map.
+
+Dependency-free (the standard library only), so the paper map, the phone pages and the domain all use
+it; it knows nothing of shelter_ops. Every function takes longitude first, as GeoJSON and (x, y) do.
+"""
 import json
 import math
 from pathlib import Path
 
 EARTH_RADIUS = 6378137.0  # metres, the sphere of Web Mercator
+MEAN_EARTH_RADIUS_KM = 6371.0088  # the IUGG mean radius, for distances
 
 LAYER_KINDS = ("boundary", "coast", "roads")
 
 
 def mercator(lon, lat):
-    """(x, y) in radians of Web Mercator; y grows northwards."""
+    """(x, y) in radians of Web Mercator; y grows northwards (negate it for screen coordinates)."""
     lat = max(min(lat, 85.0), -85.0)
     return math.radians(lon), math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def distance_km(a, b):
+    """Straight-line (great-circle, haversine) distance in km between two (lon, lat) points."""
+    (lon1, lat1), (lon2, lat2) = a, b
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * MEAN_EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
 
 
 def layer_kind(path):

@@ -56,4 +56,28 @@ def create_app(config=None):
     from .cli import register_commands
 
     register_commands(app)
+    if settings["PURGE_ON_START"]:
+        purge_due(app)
     return app
+
+
+def purge_due(app):
+    """The retention purge, once at start (as `shelter-ops purge --due` does): personal data of shelters
+    handed over RETENTION_DAYS ago goes even when nobody runs the command. Never refuses to start."""
+    import sqlite3
+
+    from .domain import clock, privacy
+
+    if app.config["DB"] == ":memory:":
+        return
+    conn = db.connect(app.config["DB"])
+    try:
+        result = privacy.purge_due(conn, clock.local_date(), retention_days=app.config["RETENTION_DAYS"])
+        if result["purged"]:
+            app.logger.warning("purged personal data of %d closed shelters (retention)", len(result["purged"]))
+    except sqlite3.OperationalError as error:
+        # another process holds the database (a busy server, a backup): the next start or
+        # `shelter-ops purge --due` does it
+        app.logger.warning("retention purge skipped at start: %s", error)
+    finally:
+        conn.close()

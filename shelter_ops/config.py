@@ -33,6 +33,7 @@ DEFAULTS = {
     "MAP_LAYERS": "",  # comma-separated GeoJSON files drawn under the paper map (boundary, coast, roads)
     # privacy
     "RETENTION_DAYS": 30,
+    "PURGE_ON_START": True,  # run the retention purge (shelter-ops purge --due) whenever the app starts
     # residents' requests from phones (要望): at most this many per client per window
     "RESIDENT_REQUEST_LIMIT": 5,
     "RESIDENT_REQUEST_WINDOW_MINUTES": 60,

@@ -398,7 +398,7 @@ def projection_tables(db):
 
 
 # Modules that register handlers (beside those with migrations, db.MIGRATING_MODULES).
-HANDLER_MODULES = ["importers.store", "domain.privacy", "domain.paper"]
+HANDLER_MODULES = ["importers.store", "domain.privacy", "domain.paper", "demo"]
 
 
 def load_handlers():

@@ -12,7 +12,7 @@ from flask import current_app, request
 from flask_socketio import SocketIO, emit, join_room
 
 from .db import connect
-from .domain import capacity, households
+from .domain import capacity, households, shelters
 
 socketio = SocketIO()
 
@@ -92,7 +92,7 @@ class Hub:
         for snap in snaps:
             if everything or snap["id"] in ids:
                 send(snap, snaps, self.app.config, desks.get(snap["id"], households.NO_DESK_COUNTS))
-                if not snap["hidden"]:
+                if shelters.is_public(snap):
                     self.published.add(snap["id"])
                 elif snap["id"] in self.published:
                     # HQ just hid it: public screens drop it (its 共通ID was public until now)
@@ -104,7 +104,7 @@ def send(snap, snaps, config, desk=None):
     """One shelter's state to its staff (with the desk's counts), to HQ and (unless hidden) to the public."""
     socketio.emit("occupancy", staff_payload(snap, desk), to=f"shelter:{snap['id']}")
     socketio.emit("occupancy", hq_payload(snap, snaps, config), to="hq")
-    if not snap["hidden"]:
+    if shelters.is_public(snap):
         socketio.emit("occupancy", capacity.public_record(snap), to="public")
 
 
@@ -208,7 +208,7 @@ def join(spec):
     db = get_db()
     if spec == "public":
         join_room("public")
-        snaps = [s for s in capacity.snapshots(db, config) if not s["hidden"]]
+        snaps = [s for s in capacity.snapshots(db, config) if shelters.is_public(s)]
         hub = _hub()
         if hub is not None:
             hub.published.update(s["id"] for s in snaps)

@@ -114,7 +114,10 @@ def test_tls_init_refuses_a_name_given_as_an_address(app, tmp_path):
 def test_the_command_line_offers_only_our_options():
     from shelter_ops.cli import command_group
 
-    result = CliRunner().invoke(command_group(), ["--help"], env={"SHELTER_OPS_DB": ":memory:"})
+    # FlaskGroup sets FLASK_RUN_FROM_CLI in os.environ; naming it here makes the runner put it back, or
+    # every later `python run.py` a test starts inherits it and ignores socketio.run() (test_redis)
+    result = CliRunner().invoke(command_group(), ["--help"], env={"SHELTER_OPS_DB": ":memory:",
+                                                                  "FLASK_RUN_FROM_CLI": None})
     assert result.exit_code == 0, result.output
     assert not re.search(r"--app|--env-file|--debug|Flask", result.output)
     assert "tls" in result.output and "import" in result.output

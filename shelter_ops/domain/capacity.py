@@ -3,6 +3,7 @@ import heapq
 import math
 from datetime import timedelta
 
+from offline_print import geo
 from sqlite_utils.migrations import Migrations
 
 from ..db import parse_time, write
@@ -345,19 +346,13 @@ def public_record(snap):
 
 
 def public_snapshots(db, config, **kwargs):
-    """Occupancy of every shelter the public may see (never a hidden one)."""
-    return [public_record(s) for s in snapshots(db, config, **kwargs) if not s["hidden"]]
+    """Occupancy of every shelter the public may see (shelters.is_public: never a hidden one)."""
+    from .shelters import is_public
+
+    return [public_record(s) for s in snapshots(db, config, **kwargs) if is_public(s)]
 
 
 # --- where else to go ---
-
-def distance_km(a_lat, a_lon, b_lat, b_lon):
-    """Straight-line (great-circle) distance in km."""
-    p1, p2 = math.radians(a_lat), math.radians(b_lat)
-    dp, dl = p2 - p1, math.radians(b_lon - a_lon)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(h)))
-
 
 def has_space(snap):
     return snap["state"] == "open" and snap["level"] != "full" and snap["capacity"] > snap["occupancy"]
@@ -377,7 +372,7 @@ def nearest_with_space(snaps, lat, lon, *, limit=3, exclude=None, candidates=Non
     # a flat-earth distance picks the few closest cheaply; the great-circle one orders them
     stretch = math.cos(math.radians(lat))
     near = heapq.nsmallest(limit + 5, pool, key=lambda s: (s["lat"] - lat) ** 2 + ((s["lon"] - lon) * stretch) ** 2)
-    found = sorted(((s, distance_km(lat, lon, s["lat"], s["lon"])) for s in near), key=lambda pair: pair[1])
+    found = sorted(((s, geo.distance_km((lon, lat), (s["lon"], s["lat"]))) for s in near), key=lambda pair: pair[1])
     return found[:limit]
 
 

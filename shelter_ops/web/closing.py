@@ -1,38 +1,16 @@
 """Closing a shelter: consolidation into another shelter, the handover export to HQ, and the purge."""
-import sqlite3
 from datetime import datetime, timedelta, timezone
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 
-from ..db import connect, get_db
-from ..domain import clock, closing, households, privacy, reports, shelters
+from ..db import get_db
+from ..domain import closing, households, privacy, reports, shelters
 from . import current_actor, hq_tool, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("closing", __name__)
 
 shelter_tool("closing.shelter_closing", "閉鎖・統合・引き渡し", "Closing and handover", roles=("hq", "lead"), position=99)
 hq_tool("closing.hq_closing", "閉鎖・引き渡し", "Closing")
-
-
-def _purge_on_start(state):
-    """Purge what the retention period says is due, once at start (also `shelter-ops purge --due`)."""
-    app = state.app
-    if app.config["DB"] == ":memory:":
-        return
-    db = connect(app.config["DB"])
-    try:
-        result = privacy.purge_due(db, clock.local_date(), retention_days=app.config["RETENTION_DAYS"])
-        if result["purged"]:
-            app.logger.warning("purged personal data of %d closed shelters (retention)", len(result["purged"]))
-    except sqlite3.OperationalError as error:
-        # another process holds the database (a busy server, a backup): never refuse to start for this;
-        # the next start or `shelter-ops purge --due` does it
-        app.logger.warning("retention purge skipped at start: %s", error)
-    finally:
-        db.close()
-
-
-bp.record_once(_purge_on_start)
 
 
 def roster_pdf(shelter, zones):

@@ -1,7 +1,6 @@
 """The shelter's door (public, no login): the household form on a phone, its QR, and home pre-registration."""
 import io
 import json
-import math
 import threading
 import time
 import uuid
@@ -12,6 +11,7 @@ import qrcode.image.svg
 from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
+from offline_print import geo
 
 from .. import live
 from ..db import get_db
@@ -162,9 +162,7 @@ def _household_for(token):
 def _distance_km(a, b):
     if None in (a.get("lat"), a.get("lon"), b.get("lat"), b.get("lon")):
         return None
-    lat1, lon1, lat2, lon2 = map(math.radians, (a["lat"], a["lon"], b["lat"], b["lon"]))
-    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
-    return 6371 * 2 * math.asin(math.sqrt(h))
+    return geo.distance_km((a["lon"], a["lat"]), (b["lon"], b["lat"]))
 
 
 def nearest_open(db, shelter, n=3):
@@ -182,7 +180,8 @@ def nearest_open(db, shelter, n=3):
 
 
 def _public_shelter(db, ref):
-    return shelters.get(db, ref)
+    """The shelter behind a door page: the one public rule (a hidden shelter is not found)."""
+    return shelters.public_shelter(db, ref)
 
 
 @bp.route("/door/<ref>", methods=["GET", "POST"])

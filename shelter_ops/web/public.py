@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 
 from flask import Blueprint, Response, current_app, render_template, request
 from markupsafe import Markup, escape
+from offline_print import geo
 
 from ..db import get_db
 from ..domain import capacity, clock, numbering, shelters
@@ -96,7 +97,7 @@ def sort_records(rows, position, lang):
     the rest; within each, nearest first when the phone shared its location, else by name. Each
     row gets its km (or None)."""
     for row in rows:
-        row["km"] = (capacity.distance_km(position[0], position[1], row["lat"], row["lon"])
+        row["km"] = (geo.distance_km((position[1], position[0]), (row["lon"], row["lat"]))
                      if position and row["lat"] is not None and row["lon"] is not None else None)
 
     def name(r):
@@ -110,12 +111,10 @@ def sort_records(rows, position, lang):
     return sorted(rows, key=lambda r: (rank(r), name(r)))
 
 
-def mercator(lat, lon):
-    """Web Mercator in units of the world width (0..1)."""
-    x = (lon + 180.0) / 360.0
-    s = math.sin(math.radians(max(-85.0, min(85.0, lat))))
-    y = 0.5 - math.log((1 + s) / (1 - s)) / (4 * math.pi)
-    return x, y
+def _screen(lat, lon):
+    """Web Mercator (geo.mercator) with y growing southwards, as on a screen."""
+    x, y = geo.mercator(lon, lat)
+    return x, -y
 
 
 def map_points(rows, position=None, width=640, height=420, pad=28, lang="ja"):
@@ -123,9 +122,9 @@ def map_points(rows, position=None, width=640, height=420, pad=28, lang="ja"):
     same scale both ways. Each point carries what its marker shows (shown level, name and words in `lang`),
     worked out here once rather than per marker in the template: HQ's map has a prefecture's 1,500."""
     placed = [(r.get("number", n), r) for n, r in enumerate(rows, 1) if r["lat"] is not None and r["lon"] is not None]
-    coords = [mercator(r["lat"], r["lon"]) for _, r in placed]
+    coords = [_screen(r["lat"], r["lon"]) for _, r in placed]
     if position:
-        coords.append(mercator(*position))
+        coords.append(_screen(*position))
     if not coords:
         return {"width": width, "height": height, "points": [], "here": None}
     xs, ys = [c[0] for c in coords], [c[1] for c in coords]
@@ -202,8 +201,8 @@ def index():
 def display(ref):
     """The entrance display: one shelter, its level and count in huge type."""
     found = [r for r in records() if ref in (r["kyotsu_id"],)]
-    if not found:
-        raise NotFound("この避難所は公開されていません。", "This shelter is not published.")
+    if not found:  # records() holds the public shelters only (shelters.is_public)
+        raise NotFound(*shelters.NOT_PUBLISHED)
     return render_template("public/display.html", s=found[0], refresh=DISPLAY_REFRESH, **_page_globals())
 
 

@@ -1,9 +1,9 @@
 """Public pages for residents (no login, no personal data): the display screen and the request form."""
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ..db import get_db
 from ..domain import clock, daylog, resident_requests, shelters
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
@@ -18,16 +18,8 @@ def announcement_helpers():
 
 
 def _public_shelter(ref):
-    """The shelter at this public URL. Hidden shelters answer exactly like unknown ones."""
-    try:
-        shelter = shelters.get(get_db(), ref)
-    except NotFound:
-        abort(404)
-    if shelter["hidden"]:
-        abort(404)
-    # only what a public page may show: never the whole row
-    return {"id": shelter["id"], "ref": shelters.ref(shelter), "name": shelter["name"],
-            "name_en": shelter["name_en"], "state": shelter["state"]}
+    """The shelter at this public URL: the one public rule (hidden answers exactly like unknown)."""
+    return shelters.public_shelter(get_db(), ref)
 
 
 @bp.route("/<ref>/display")

@@ -1,8 +1,9 @@
 """API: shelters, their zones and lifecycle transitions."""
-from flask import jsonify, request
+from flask import jsonify
 
 from ...db import get_db
-from ...domain import households, shelters
+from ...domain import access, households, shelters
+from .. import once
 from . import api_actor, api_user, bp, error_responses, json_body
 
 SHELTER_SCHEMA = {
@@ -39,14 +40,8 @@ def shelter_json(shelter, present=0, zones=None):
     return out
 
 
-def _request_id():
-    """The operation id of a retried request (Idempotency-Key), scoped to the token's user and the route."""
-    key = request.headers.get("Idempotency-Key", "").strip()
-    return f"api:{api_user()['id']}:{request.method}:{request.path}:{key[:100]}" if key else None
-
-
 def _visible(user, rows):
-    return rows if user["role"] == "hq" else [s for s in rows if s["id"] == user["shelter_id"]]
+    return [s for s in rows if access.allowed(user, "work_shelter", s)]
 
 
 @bp.route("/shelters")
@@ -74,7 +69,8 @@ def post_transition(ref):
     shelters.require_access(api_user(), shelter)
     body = json_body()
     shelter = shelters.transition(db, shelter["id"], str(body.get("to", "")), actor=api_actor(),
-                                  reason=str(body.get("reason") or ""), confirmed=body.get("confirm") is True)
+                                  reason=str(body.get("reason") or ""), confirmed=body.get("confirm") is True,
+                                  request_id=once.operation_id())
     return jsonify(shelter_json(shelter, shelters.present_count(db, shelter["id"])))
 
 
@@ -84,7 +80,7 @@ def post_zone(ref):
     db = get_db()
     shelter = shelters.get(db, ref)
     shelters.require_access(api_user(), shelter)
-    zone = shelters.add_zone(db, shelter["id"], json_body(), actor=api_actor(), request_id=_request_id())
+    zone = shelters.add_zone(db, shelter["id"], json_body(), actor=api_actor(), request_id=once.operation_id())
     return jsonify(zone), 201
 
 
