@@ -11,11 +11,13 @@ import csv
 import io
 import json
 
-from ..db import now, record_event, write
+from .. import eventlog
+from ..db import now, write
 from . import address, clock, closing, households, shelters
 from .errors import Forbidden, Invalid
 
 EVENT = "daicho.exported"
+eventlog.log_only(EVENT)  # an export changes no state table: the event is the record (who, when, why, which)
 ROLES = ("lead", "hq")
 FORMATS = ("csv", "json")
 
@@ -153,9 +155,10 @@ def export(db, config, *, actor, role, reason, fmt="csv", provided_to="", shelte
         rows.extend(person_rows(db, shelter, provided_to=provided_to, provided_at=local))
     household_ids = sorted({row["_household_id"] for row in rows})
     with write(db):
-        event_id = record_event(db, EVENT, actor=actor, shelter_id=shelter_id, payload={
+        event_id = eventlog.emit(db, EVENT, {
             "reason": reason, "format": fmt, "provided_to": provided_to,
-            "shelters": [s["id"] for s in targets], "households": household_ids, "persons": len(rows)})
+            "shelters": [s["id"] for s in targets], "households": household_ids, "persons": len(rows)},
+            actor={"name": actor, "role": role}, shelter_id=shelter_id).id
     if fmt == "json":
         data = to_json(rows, municipality_code=config["MUNICIPALITY_CODE"], provided_to=provided_to,
                        provided_at=local)
