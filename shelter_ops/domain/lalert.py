@@ -147,16 +147,18 @@ def totals(records):
 
 # --- revisions ---
 
-def history(db, *, limit=100):
-    """Issued documents, newest first: [{event_id, at, actor, **document}]."""
-    rows = db.execute("select id, at, actor, payload from events where kind = ? order by rowid desc limit ?",
+def history(db, *, limit=100, shelters_too=False):
+    """Issued documents, newest first: [{event_id, at, actor, **document}]; without the per-shelter list
+    unless `shelters_too` (a prefecture's 1,500 shelters make each document large)."""
+    payload = "payload" if shelters_too else "json_remove(payload, '$.shelters')"
+    rows = db.execute(f"select id, at, actor, {payload} from events where kind = ? order by rowid desc limit ?",
                       [EVENT, limit]).fetchall()
     return [{"event_id": r[0], "at": r[1], "actor": r[2], **json.loads(r[3])} for r in rows]
 
 
 def last_issued(db):
     """The newest issued document, or None."""
-    found = history(db, limit=1)
+    found = history(db, limit=1, shelters_too=True)
     return found[0] if found else None
 
 

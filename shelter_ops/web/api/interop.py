@@ -50,7 +50,7 @@ def lalert_post():
 def lalert_history():
     """Issued revisions, newest first (without the shelter lists)."""
     _hq()
-    return jsonify([{k: v for k, v in item.items() if k != "shelters"} for item in lalert.history(get_db())])
+    return jsonify(lalert.history(get_db()))
 
 
 @bp.route("/daicho", methods=["POST"])
