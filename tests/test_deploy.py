@@ -111,9 +111,12 @@ def test_tls_init_refuses_a_name_given_as_an_address(app, tmp_path):
     assert result.exit_code != 0 and "IP" in result.output
 
 
-def test_the_command_line_offers_only_our_options():
+def test_the_command_line_offers_only_our_options(monkeypatch):
     from shelter_ops.cli import command_group
 
+    # Flask's group sets FLASK_RUN_FROM_CLI=true in os.environ; left there, every run.py a later test starts
+    # in this process ignores app.run() and exits (tests/test_redis.py). monkeypatch removes it afterwards.
+    monkeypatch.setenv("FLASK_RUN_FROM_CLI", "false")
     result = CliRunner().invoke(command_group(), ["--help"], env={"SHELTER_OPS_DB": ":memory:"})
     assert result.exit_code == 0, result.output
     assert not re.search(r"--app|--env-file|--debug|Flask", result.output)
