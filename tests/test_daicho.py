@@ -130,7 +130,7 @@ def test_an_export_needs_a_reason_and_a_known_format(db, roster):
 
 
 def test_a_purged_shelter_gives_no_rows(db, roster, shelter_b):
-    from shelter_ops.domain import closing, reports, shelters
+    from shelter_ops.domain import closing, privacy, reports, shelters
 
     households.check_out(db, shelter_b["id"], roster["other"]["id"], actor="staff")
     shelters.transition(db, shelter_b["id"], "closing", actor="hq", role="hq", confirmed=True)
@@ -139,7 +139,7 @@ def test_a_purged_shelter_gives_no_rows(db, roster, shelter_b):
     closing.export(db, shelter_b["id"], actor="hq", role="hq", reason="引き渡し")
     before = csv_rows(daicho.export(db, CONFIG, actor="hq1", role="hq", reason="台帳", shelter_id=shelter_b["id"]))
     assert [r["氏名"] for r in before] == ["手広 次郎"]
-    closing.purge(db, shelter_b["id"], actor="hq", role="hq")
+    privacy.purge(db, shelter_b["id"], actor="hq", role="hq")
     after = daicho.export(db, CONFIG, actor="hq1", role="hq", reason="台帳", shelter_id=shelter_b["id"])
     assert csv_rows(after) == [] and "手広" not in after["data"].decode("utf-8-sig")
 
