@@ -6,7 +6,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from .db import get_db
-from .domain import lalert
+from .domain import daicho, lalert, shelters
 from .domain.errors import DomainError
 
 
@@ -43,3 +43,27 @@ def export_lalert(output, cancel_reason, errata, status, disaster_name, send):
     how = "sent and written" if send else "written"
     click.echo(f"{document['distribution_type']} revision {document['revision']} of {document['document_id']} "
                f"({len(document['shelters'])} shelters) {how} to {output}")
+
+
+@export_group.command("daicho")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="FILE.csv (UTF-8 with BOM) or FILE.json (households with their persons).")
+@click.option("--reason", required=True, help="Why the roster is exported (logged).")
+@click.option("--to", "provided_to", default="", help="提供先: who receives it (written in every row and logged).")
+@click.option("--shelter", "shelter_ref", help="共通ID of one shelter; default every shelter.")
+@with_appcontext
+def export_daicho(output, reason, provided_to, shelter_ref):
+    """The 被災者台帳 roster (災害対策基本法 90条の3 items; never a 非公開 person), logged like every export."""
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in daicho.FORMATS:
+        raise click.UsageError("the output file must end in .csv or .json")
+    db = get_db()
+    try:
+        shelter_id = shelters.get(db, shelter_ref)["id"] if shelter_ref else None
+        result = daicho.export(db, current_app.config, actor="cli", role="hq", reason=reason, fmt=fmt,
+                               provided_to=provided_to, shelter_id=shelter_id)
+    except DomainError as error:
+        _fail(error)
+    output.write_bytes(result["data"])
+    click.echo(f"{result['persons']} persons in {result['households']} households written to {output} "
+               f"(logged as {result['event_id']})")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shelter_ops.domain import capacity, households
+from shelter_ops.domain import capacity, gis, households
 from shelter_ops.web import public
 
 from conftest import insert_shelter
@@ -63,7 +63,8 @@ def test_the_geojson_feed_has_points_with_exactly_the_public_properties(app, tow
     for feature in data["features"]:
         assert set(feature) == {"type", "id", "geometry", "properties"}
         assert feature["geometry"] == {"type": "Point", "coordinates": [139.55, 35.31]}
-        assert set(feature["properties"]) == set(public.FEED_KEYS) - {"lat", "lon"}
+        assert set(feature["properties"]) == (set(public.FEED_KEYS) - {"lat", "lon"}) | set(gis.GSI_PROPERTIES) | \
+            set(gis.LIVE_PROPERTIES)
 
 
 @pytest.mark.parametrize("url", FEEDS + PAGES + ["/public/shelters/E1420400001111/display"])

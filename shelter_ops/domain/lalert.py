@@ -20,7 +20,8 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import timezone
 
-from ..db import now, parse_time, record_event, write
+from .. import eventlog
+from ..db import now, parse_time, write
 from . import capacity, clock, shelters
 from .errors import Conflict, DomainError, Forbidden, Invalid, NotFound
 
@@ -36,6 +37,7 @@ for _prefix, _uri in NS.items():
     ET.register_namespace(_prefix, _uri)
 
 EVENT = "lalert.issued"
+eventlog.log_only(EVENT)  # the event is the whole record: no state table, nothing on the live screens
 CATEGORY = "Shelter"
 TITLE = "避難所情報"
 CONFIDENTIALITY = "UNCLASSIFIED AND NOT SENSITIVE"
@@ -145,16 +147,18 @@ def totals(records):
 
 # --- revisions ---
 
-def history(db, *, limit=100):
-    """Issued documents, newest first: [{event_id, at, actor, **document}]."""
-    rows = db.execute("select id, at, actor, payload from events where kind = ? order by rowid desc limit ?",
+def history(db, *, limit=100, shelters_too=False):
+    """Issued documents, newest first: [{event_id, at, actor, **document}]; without the per-shelter list
+    unless `shelters_too` (a prefecture's 1,500 shelters make each document large)."""
+    payload = "payload" if shelters_too else "json_remove(payload, '$.shelters')"
+    rows = db.execute(f"select id, at, actor, {payload} from events where kind = ? order by rowid desc limit ?",
                       [EVENT, limit]).fetchall()
     return [{"event_id": r[0], "at": r[1], "actor": r[2], **json.loads(r[3])} for r in rows]
 
 
 def last_issued(db):
     """The newest issued document, or None."""
-    found = history(db, limit=1)
+    found = history(db, limit=1, shelters_too=True)
     return found[0] if found else None
 
 
@@ -241,10 +245,10 @@ def next_document(db, config, *, cancel=False, reason="", status=None, disaster_
     }
 
 
-def _record(db, document, *, actor, delivery, endpoint=None, response_status=None):
+def _record(db, document, *, actor, role, delivery, endpoint=None, response_status=None):
     payload = {**document, "delivery": delivery, "endpoint": endpoint, "response_status": response_status}
     with write(db):
-        record_event(db, EVENT, actor=actor, payload=payload)
+        eventlog.emit(db, EVENT, payload, actor={"name": actor, "role": role})
     return payload
 
 
@@ -254,7 +258,7 @@ def issue(db, config, *, actor, role, cancel=False, reason="", status=None, disa
     with _issuing:
         document = next_document(db, config, cancel=cancel, reason=reason, status=status,
                                  disaster_name=disaster_name)
-        return _record(db, document, actor=actor, delivery="download")
+        return _record(db, document, actor=actor, role=role, delivery="download")
 
 
 def send(db, config, *, actor, role, cancel=False, reason="", status=None, disaster_name=None, endpoint=None,
@@ -284,7 +288,8 @@ def send(db, config, *, actor, role, cancel=False, reason="", status=None, disas
             raise SendFailed(f"送信できませんでした（{reason_text}）。第{document['revision']}版は未送信です。",
                              f"Could not send ({reason_text}); revision {document['revision']} was not sent.",
                              code="SendFailed") from None
-        return _record(db, document, actor=actor, delivery="sent", endpoint=endpoint, response_status=code)
+        return _record(db, document, actor=actor, role=role, delivery="sent", endpoint=endpoint,
+                       response_status=code)
 
 
 # --- the formats ---

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 from offline_print import geo
 
 from ..db import get_db
-from ..domain import capacity, clock, numbering, shelters
+from ..domain import capacity, clock, gis, numbering, shelters
 from ..domain.errors import NotFound
 
 bp = Blueprint("public", __name__, url_prefix="/public")
@@ -248,12 +248,8 @@ def _status_csv(rows):
 
 
 def _status_geojson(rows):
-    features = []
-    for r in rows:
-        geometry = None if r["lat"] is None or r["lon"] is None else {"type": "Point", "coordinates": [r["lon"], r["lat"]]}
-        properties = {k: v for k, v in r.items() if k not in ("lat", "lon")}
-        features.append({"type": "Feature", "id": r["kyotsu_id"], "geometry": geometry, "properties": properties})
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, sort_keys=True)
+    # the GSI attribute names and 共通ID beside the live state, for GIS layers (docs/interop.md)
+    return gis.feature_collection(rows, gis.facility_attributes(get_db()), current_app.config)
 
 
 @bp.route("/status.json")
@@ -272,5 +268,5 @@ def status_csv():
 
 @bp.route("/status.geojson")
 def status_geojson():
-    """The same as GeoJSON points (longitude, latitude) for any map."""
+    """The same as GeoJSON points (longitude, latitude) for any map, with the GSI attribute names."""
     return _feed("geojson", "application/geo+json", _status_geojson)

@@ -1,8 +1,8 @@
-"""API: HQ's exports to the national systems — Lアラート 避難所情報 (preview, issue, send, history)."""
+"""API: exports to the national systems — Lアラート 避難所情報 (HQ: preview, issue, send, history), 被災者台帳 roster."""
 from flask import Response, current_app, jsonify, request
 
 from ...db import get_db
-from ...domain import lalert
+from ...domain import daicho, lalert, shelters
 from ...domain.errors import Forbidden
 from . import api_user, bp, error_responses, json_body
 
@@ -50,8 +50,30 @@ def lalert_post():
 def lalert_history():
     """Issued revisions, newest first (without the shelter lists)."""
     _hq()
-    return jsonify([{k: v for k, v in item.items() if k != "shelters"} for item in lalert.history(get_db())])
+    return jsonify(lalert.history(get_db()))
 
+
+@bp.route("/daicho", methods=["POST"])
+def daicho_post():
+    """The 被災者台帳 roster (CSV or JSON): HQ for every shelter or one, a lead for their own; logged."""
+    user = api_user()
+    body = json_body()
+    ref = body.get("shelter")
+    shelter_id = shelters.get(get_db(), str(ref))["id"] if ref else None
+    result = daicho.export(get_db(), current_app.config, actor=user["name"], role=user["role"],
+                           reason=str(body.get("reason") or ""), fmt=body.get("format") or "csv",
+                           provided_to=str(body.get("provided_to") or ""), shelter_id=shelter_id,
+                           own_shelter_id=user.get("shelter_id"))
+    return Response(result["data"], mimetype=result["mimetype"], headers={
+        "Content-Disposition": f'attachment; filename="{result["filename"]}"', "Cache-Control": "no-store",
+        "X-Export-Event": result["event_id"]})
+
+
+DAICHO = {"type": "object", "required": ["reason"], "properties": {
+    "reason": {"type": "string", "description": "Why the roster is exported (logged)"},
+    "format": {"type": "string", "enum": list(daicho.FORMATS)},
+    "provided_to": {"type": "string", "description": "提供先, written in every row and in the log"},
+    "shelter": {"type": "string", "nullable": True, "description": "共通ID of one shelter (a lead: their own)"}}}
 
 ISSUE = {"type": "object", "properties": {
     "cancel": {"type": "boolean", "description": "Withdraw the issued document (Cancel); needs a reason"},
@@ -72,6 +94,14 @@ OPENAPI = {
                                        "content": {"application/xml": {"schema": {"type": "string"}},
                                                    "text/csv": {"schema": {"type": "string"}}}},
                                **error_responses(400, 401, 403, 409, 424)}},
+    },
+    "/daicho": {
+        "post": {"summary": "被災者台帳 roster: the items of 災害対策基本法 90条の3, no 非公開 person; lead/HQ; logged",
+                 "requestBody": {"required": True, "content": {"application/json": {"schema": DAICHO}}},
+                 "responses": {"200": {"description": "The CSV (UTF-8 with BOM) or JSON",
+                                       "content": {"text/csv": {"schema": {"type": "string"}},
+                                                   "application/json": {"schema": {"type": "object"}}}},
+                               **error_responses(400, 401, 403, 404)}},
     },
     "/lalert/history": {
         "get": {"summary": "HQ: issued Lアラート revisions, newest first",
