@@ -73,6 +73,9 @@ def _family(i, name="鎌倉"):
 
 def test_pairing_gives_the_node_its_shelter_and_nothing_of_the_others(paired):
     hq_db, node_db, _link, a, b = paired
+    number = households.register(node_db, a["id"], {"staying": "shelter"}, [{"name": "腰越 一"}], actor="desk",
+                                 source="desk")["reception_number"]
+    assert number.startswith(nodes.overview(hq_db)[0]["prefix"])  # never one HQ or another node issues
     assert nodes.state(node_db)["shelter_ids"] == [a["id"]]
     assert shelters.get(node_db, a["kyotsu_id"])["state"] == "open"  # the registry came with the pull
     assert shelters.get(node_db, b["kyotsu_id"])["state"] == "open"  # every shelter's public facts too

@@ -24,7 +24,7 @@ from .errors import Forbidden, Invalid, NotFound
 migrations = Migrations("nodes")
 
 CODE_HOURS = 24  # a pairing code works this long, once
-CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")
+CODE_ALPHABET = "".join(c for c in string.ascii_uppercase + string.digits if c not in "0O1IL")  # pairing codes
 
 
 @migrations()
@@ -105,11 +105,14 @@ def redeem_code(db, code, *, name, config=None):
 
 
 def _next_prefix(db):
-    """A reception-number prefix no other node has (HQ's own numbers carry none)."""
+    """A reception-number prefix no other node has (HQ's own numbers carry none: codes.py)."""
+    from . import codes
+
     used = {r[0] for r in db.execute("select prefix from nodes")}
-    for letter in CODE_ALPHABET:
-        if letter not in used:
-            return letter
+    for first in codes.ALPHABET:
+        for second in codes.ALPHABET:
+            if first + second not in used:
+                return first + second
     raise Invalid("登録できる端末の数を超えました。", "No more nodes can be paired.")
 
 
@@ -238,6 +241,9 @@ def become_node(db, hq_url, answer):
                     base64.b64decode(answer["sync_key"]), json.dumps(answer["shelter_ids"]), answer["prefix"],
                     answer.get("prereg_key") or "", clock.now()])
     eventlog.forget_node_cache(db)
+    from . import codes
+
+    codes.set_number_prefix(db, answer["prefix"])  # its numbers never collide with HQ's or another node's
 
 
 def note_sync(db, **fields):
