@@ -1,4 +1,5 @@
-"""Start shelter-ops on the embedded SQLite database, with the demo data on first start."""
+"""Start shelter-ops on the embedded SQLite database (with the demo data on first start when
+SHELTER_OPS_DEMO is on, as `make run` does; a production start refuses it, docs/deploy.md)."""
 import os
 
 if os.environ.get("SHELTER_OPS_ASYNC_MODE", "threading").strip() == "gevent":

@@ -9,6 +9,7 @@ from sqlite_utils.migrations import Migrations
 from ..db import event_seen, fetch_all, fetch_one, new_id, now, record_event, write
 from . import clock, codes, prereg
 from .errors import Conflict, Invalid, NotFound
+from .text import clean
 
 migrations = Migrations("households")
 
@@ -185,7 +186,7 @@ def _text(value, limit=200):
         return None
     if isinstance(value, (list, dict, tuple, set)):
         raise Invalid("文字で入力してください。", "Enter text here, not a list.")
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = clean(value, fold=True, single_line=limit <= 200)
     return text[:limit] or None
 
 
@@ -352,8 +353,9 @@ def restrict(household, *, include_sensitive=False, include_hidden=False):
                 person.pop(key, None)
     out["persons"] = persons
     out["hidden_persons"] = household.get("hidden_persons", 0) + (0 if include_hidden else hidden)
-    if not include_hidden and hidden and not persons:
-        # a household of 非公開 persons only: staff see that it exists, nothing that identifies it
+    if not include_hidden and hidden:
+        # a household with a 非公開 person: staff see that it exists and its other members, nothing
+        # that leads to where the hidden person lives or can be reached (address, phone, contact)
         for key in PERSONAL_COLUMNS["households"]:
             out[key] = None
     return out
