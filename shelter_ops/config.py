@@ -15,7 +15,7 @@ DEFAULTS = {
     "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1): client address and scheme from X-Forwarded-*
     "MAX_UPLOAD_MB": 70,  # largest request body (an import file of up to 64 MB, a desk photo)
     "MAX_JSON_KB": 1024,  # largest JSON body (a household of 20 with long notes is a few 100 KB)
-    "MAX_JSON_DEPTH": 32,  # deepest nesting of a JSON body or an imported GeoJSON file
+    "MAX_JSON_DEPTH": 32,  # deepest nesting of a JSON body
     "LOGIN_LIMIT": "5 per minute;20 per hour",  # failed sign-ins per client address and user name
     "LOGIN_LIMIT_PER_ADDRESS": "30 per minute",  # failed sign-ins per client address, any user name
     "RATELIMIT_STORAGE_URI": "memory://",  # e.g. redis://127.0.0.1:6379/1 for several processes

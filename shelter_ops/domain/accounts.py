@@ -6,7 +6,8 @@ import secrets
 from sqlite_utils.migrations import Migrations
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..db import fetch_all, fetch_one, new_id, now, record_event, write
+from ..db import fetch_all, fetch_one, new_id, now, write
+from ..eventlog import applies, emit
 from .errors import Invalid, NotFound
 
 migrations = Migrations("accounts")
@@ -92,10 +93,20 @@ def add_user(db, name, password, role, *, shelter_id=None, actor="system"):
     with write(db):
         if db.execute("select 1 from users where name = ?", [name]).fetchone():
             raise Invalid(f"そのユーザー名は使われています: {name}", f"That user name is taken: {name}")
-        db["users"].insert(user)
-        record_event(db, "user.added", actor=actor, shelter_id=user["shelter_id"],
-                     payload={"id": user["id"], "name": name, "role": role})
+        _emit_with_hash(db, "user.added", {k: v for k, v in user.items() if k != "password_hash"},
+                        user["password_hash"], actor)
     return _public(user)
+
+
+def _emit_with_hash(db, kind, data, password_hash, actor):
+    """An account event: the password hash sealed under the account's own key (never in a shelter's
+    exported log, and not purged with a shelter's people)."""
+    emit(db, kind, data, personal={"password_hash": password_hash}, subject=f"user:{data['id']}", actor=actor)
+
+
+@applies("user.added", live=False)
+def _user_added(db, event):
+    db["users"].insert(event.data)
 
 
 def get_user(db, user_id):
@@ -129,22 +140,39 @@ def set_password(db, name, password, *, actor="system"):
     user = _by_name(db, name)
     _check_password(password)
     with write(db):
-        db.execute("update users set password_hash = ? where id = ?",
-                   [generate_password_hash(password, method=_hash_method[0]), user["id"]])
-        db.execute("delete from sessions where user_id = ?", [user["id"]])
-        record_event(db, "user.password_changed", actor=actor, shelter_id=user["shelter_id"],
-                     payload={"id": user["id"], "name": user["name"]})
+        _emit_with_hash(db, "user.password_changed", {"id": user["id"], "name": user["name"]},
+                        generate_password_hash(password, method=_hash_method[0]), actor)
+        _end_sessions(db, user["id"])
+
+
+@applies("user.password_changed", live=False)
+def _password_changed(db, event):
+    db.execute("update users set password_hash = ? where id = ?", [event.data["password_hash"], event.data["id"]])
+
+
+def _end_sessions(db, user_id):
+    """Sessions are the edge's, not the record's (eventlog.NOT_PROJECTIONS): deleted, not replayed."""
+    db.execute("delete from sessions where user_id = ?", [user_id])
 
 
 def set_disabled(db, name, disabled=True, *, actor="system"):
     """Disable (or enable again) an account: its sessions end and its tokens stop working at once."""
     user = _by_name(db, name)
     with write(db):
-        db.execute("update users set disabled_at = ? where id = ?", [now() if disabled else None, user["id"]])
-        db.execute("delete from sessions where user_id = ?", [user["id"]])
-        record_event(db, "user.disabled" if disabled else "user.enabled", actor=actor,
-                     shelter_id=user["shelter_id"], payload={"id": user["id"], "name": user["name"]})
+        emit(db, "user.disabled" if disabled else "user.enabled", {"id": user["id"], "name": user["name"]},
+             actor=actor)
+        _end_sessions(db, user["id"])
     return get_user(db, user["id"])
+
+
+@applies("user.disabled", live=False)
+def _disabled(db, event):
+    db.execute("update users set disabled_at = ? where id = ?", [event.at, event.data["id"]])
+
+
+@applies("user.enabled", live=False)
+def _enabled(db, event):
+    db.execute("update users set disabled_at = null where id = ?", [event.data["id"]])
 
 
 def list_users(db):
@@ -180,10 +208,14 @@ def create_token(db, user_name, *, actor="system"):
     user = _by_name(db, user_name)
     token = secrets.token_urlsafe(32)
     with write(db):
-        db["tokens"].insert({"id": new_id(), "user_id": user["id"], "token_hash": _hash_token(token),
-                             "created_at": now()})
-        record_event(db, "token.created", actor=actor, payload={"user": user["name"]})
+        emit(db, "token.created", {"id": new_id(), "user_id": user["id"], "user": user["name"],
+                                   "token_hash": _hash_token(token), "created_at": now()}, actor=actor)
     return token
+
+
+@applies("token.created", live=False)
+def _token_created(db, event):
+    db["tokens"].insert({k: event.data[k] for k in ("id", "user_id", "token_hash", "created_at")})
 
 
 def list_tokens(db):
@@ -201,9 +233,13 @@ def revoke_token(db, token_id, *, actor="system"):
         raise NotFound(f"トークンが見つかりません（または一つに決まりません）: {token_id}",
                        f"No single token has this id: {token_id}")
     with write(db):
-        db.execute("delete from tokens where id = ?", [found[0]["id"]])
-        record_event(db, "token.revoked", actor=actor, payload={"id": found[0]["id"]})
+        emit(db, "token.revoked", {"id": found[0]["id"]}, actor=actor)
     return found[0]["id"]
+
+
+@applies("token.revoked", live=False)
+def _token_revoked(db, event):
+    db.execute("delete from tokens where id = ?", [event.data["id"]])
 
 
 def user_for_token(db, token):
