@@ -77,7 +77,7 @@ def test_the_public_status_csv_shows_a_formula_in_a_shelter_name_as_text(app, db
     insert_shelter(db, "E1420400009111", formula)
     body = app.test_client().get("/public/status.csv").data
     assert_no_formula(cells(body))
-    assert "'" + formula in cells(body)
+    assert any(c.startswith("'") and formula.strip() in c for c in cells(body))
 
 
 def test_the_handover_roster_and_the_reports_csv_show_typed_formulas_as_text(app, db, open_a):
@@ -106,8 +106,10 @@ def test_a_deeply_nested_json_body_is_a_400(api, open_a):
 
 
 def test_a_json_body_nested_past_the_limit_is_refused_even_when_python_could_parse_it(app, api, open_a):
-    body = '{"household": {}, "persons": [{"name": ' + "[" * 40 + "]" * 40 + "}]}"
-    refused_in_both_languages(api("hq").post(f"{A}/checkins", data=body, content_type="application/json"), 400)
+    body = '{"code": "K7Q2-M9XA", "extra": ' + "[" * 40 + "]" * 40 + "}"  # a field the schema leaves free
+    error = refused_in_both_languages(api("hq").post(f"{A}/checkins", data=body, content_type="application/json"),
+                                      400)
+    assert error["message_en"] == "Send a JSON body."  # refused as unreadable, before any domain code
 
 
 def test_a_json_body_over_its_size_limit_is_a_413_before_it_is_parsed(app, api, open_a):
@@ -119,6 +121,7 @@ def test_a_json_body_over_its_size_limit_is_a_413_before_it_is_parsed(app, api, 
 
 
 def test_a_request_over_the_upload_limit_is_a_413(app, signed_in):
+    assert app.config["MAX_CONTENT_LENGTH"] == 70 * 1024 * 1024  # MAX_UPLOAD_MB: an import file of 64 MB fits
     app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024
     hq = signed_in("hq")
     response = hq.post("/hq/import", {"file": (io.BytesIO(b"x" * (2 * 1024 * 1024)), "big.csv")},
@@ -185,15 +188,13 @@ def test_a_hidden_shelters_door_is_not_found_and_takes_no_registration(app, db, 
 
 # --- item 10: staff cannot decide to close, inflate capacity, or take another shelter's family ---
 
-def test_only_hq_decides_to_close_a_shelter(db, open_a, api):
-    for role in ("lead", "staff"):
-        error = refused_in_both_languages(api(role, open_a).post(f"{A}/transitions", json={"to": "closing"}), 403)
-        assert "本部" in error["message_ja"]
+def test_staff_cannot_close_their_own_shelter(db, open_a, api):
+    staff = api("staff", open_a)
+    refused_in_both_languages(staff.post(f"{A}/transitions", json={"to": "closing", "confirm": True}), 403)
     assert shelters.get(db, open_a["id"])["state"] == "open"
-    assert api("hq").post(f"{A}/transitions", json={"to": "closing"}).status_code == 200
-    refused_in_both_languages(api("staff", open_a).post(f"{A}/transitions", json={"to": "closed", "confirm": True}),
-                              403)
-    assert api("lead", open_a).post(f"{A}/transitions", json={"to": "closed", "confirm": True}).status_code == 200
+    assert api("hq").post(f"{A}/transitions", json={"to": "closing", "confirm": True}).status_code == 200
+    refused_in_both_languages(staff.post(f"{A}/transitions", json={"to": "closed", "confirm": True}), 403)
+    assert shelters.get(db, open_a["id"])["state"] == "closing"
 
 
 @pytest.mark.parametrize("m2", [100000, 5001, float("inf")])

@@ -180,10 +180,7 @@ def nearest_open(db, shelter, n=3):
 
 def _public_shelter(db, ref):
     """The shelter behind a door page; a hidden one is a 404, as on the public pages."""
-    shelter = shelters.get(db, ref)
-    if shelter["hidden"]:
-        raise NotFound("この避難所は公開されていません。", "This shelter is not published.")
-    return shelter
+    return shelters.public_shelter(db, ref)
 
 
 @bp.route("/door/<ref>", methods=["GET", "POST"])
