@@ -214,9 +214,15 @@ def register_commands(app):
 
 def command_group():
     """The shelter-ops command: our commands only, without Flask's --app/--env-file/--debug/--version."""
-    from . import create_app
+    from . import UnsafeStart, create_app
 
-    group = FlaskGroup(create_app=lambda: create_app(serving=False), add_default_commands=False, add_version_option=False,
+    def cli_app():
+        try:
+            return create_app(serving=False)  # production: the settings are checked, not the database
+        except UnsafeStart as refused:  # the message names the setting; no traceback
+            raise SystemExit(str(refused)) from None
+
+    group = FlaskGroup(create_app=cli_app, add_default_commands=False, add_version_option=False,
                        load_dotenv=False, help="Run disaster evacuation shelters (避難所運営). "
                                                "Settings come from SHELTER_OPS_* variables (docs/settings.md).")
     group.params = [p for p in group.params if p.name not in FLASK_OPTIONS]

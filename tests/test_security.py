@@ -273,3 +273,15 @@ def test_no_template_needs_what_the_policy_forbids():
         text = path.read_text(encoding="utf-8")
         assert "javascript:" not in text, path
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), path
+
+
+def test_the_production_start_of_run_py_refuses_a_weak_key_with_the_setting_and_no_traceback(tmp_path):
+    import subprocess
+    import sys
+
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SHELTER_OPS_ENV": "production",
+           "SHELTER_OPS_SECRET_KEY": "a", "SHELTER_OPS_DB": str(tmp_path / "prod.sqlite")}
+    done = subprocess.run([sys.executable, os_path("run.py")], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert "SHELTER_OPS_SECRET_KEY" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "prod.sqlite").exists()  # refused before anything was created
