@@ -226,6 +226,7 @@ def command_group():
                        load_dotenv=False, help="Run disaster evacuation shelters (避難所運営). "
                                                "Settings come from SHELTER_OPS_* variables (docs/settings.md).")
     group.params = [p for p in group.params if p.name not in FLASK_OPTIONS]
+    group._loaded_plugin_commands = True  # no installed package's `flask.commands` (Flask-Limiter's "limiter")
     return click.version_option(package_name="shelter-ops", prog_name="shelter-ops")(group)
 
 
