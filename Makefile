@@ -1,4 +1,4 @@
-# make run: the app with demo data on http://127.0.0.1:5000
+# make run: the demo (demo data and demo accounts) on http://127.0.0.1:5000; SHELTER_OPS_DEMO=0 make run without
 # make test: the whole test suite
 # make bench: the benchmarks (docs/PERFORMANCE.md)
 # Each target installs what it needs first: .venv, the package, the npm browser libraries.
@@ -25,7 +25,7 @@ $(VENDORED): package.json shelter_ops/vendor.py $(INSTALLED)
 	touch $@
 
 run: setup
-	$(PY) run.py
+	SHELTER_OPS_DEMO=$${SHELTER_OPS_DEMO:-1} $(PY) run.py
 
 test: setup
 	$(PY) -m pytest -q -n auto

@@ -1,4 +1,5 @@
-"""Start shelter-ops on the embedded SQLite database, with the demo data on first start."""
+"""Start shelter-ops on the embedded SQLite database (with the demo data on first start when
+SHELTER_OPS_DEMO is on, as `make run` does; a production start refuses it, docs/deploy.md)."""
 import os
 
 if os.environ.get("SHELTER_OPS_ASYNC_MODE", "threading").strip() == "gevent":
@@ -10,12 +11,15 @@ if os.environ.get("SHELTER_OPS_ASYNC_MODE", "threading").strip() == "gevent":
 
 import socket  # noqa: E402
 
-from shelter_ops import create_app  # noqa: E402
+from shelter_ops import UnsafeStart, create_app  # noqa: E402
 from shelter_ops.db import connect  # noqa: E402
 from shelter_ops.demo import load_if_empty  # noqa: E402
 from shelter_ops.live import socketio  # noqa: E402
 
-app = create_app()
+try:
+    app = create_app()
+except UnsafeStart as refused:  # a production start with demo data or a weak secret: say which setting
+    raise SystemExit(str(refused)) from None
 
 
 def no_delay_gevent():

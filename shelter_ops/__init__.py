@@ -1,4 +1,5 @@
 """shelter-ops: open, run and close disaster evacuation shelters."""
+import logging
 import secrets
 from pathlib import Path
 
@@ -6,10 +7,12 @@ from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
-from . import db, i18n, live
+from . import db, i18n, live, security
+from .security import UnsafeStart, limiter  # noqa: F401  (limiter: the views' decorators use it)
 
 ROOT = Path(__file__).resolve().parent.parent
 csrf = CSRFProtect()
+log = logging.getLogger(__name__)
 
 
 class VendorMissing(RuntimeError):
@@ -17,7 +20,7 @@ class VendorMissing(RuntimeError):
 
 
 def _secret_key(settings):
-    """The configured key, or one generated once and kept beside the database."""
+    """The configured key, or one generated once and kept beside the database (readable by us only)."""
     if settings["SECRET_KEY"]:
         return settings["SECRET_KEY"]
     if settings["DB"] == ":memory:":
@@ -25,25 +28,47 @@ def _secret_key(settings):
     path = Path(settings["DB"]).with_suffix(".secret")
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
+        db.create_private_file(path)
         path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
     return path.read_text().strip()
 
 
-def create_app(config=None):
-    """The app: settings from defaults, SHELTER_OPS_* and `config`; storage; languages; live; blueprints."""
+def _check_settings(settings, serving):
+    """Production refuses demo data and weak secrets; development only warns about a weak key."""
+    if settings["ENV"] == "production":
+        security.refuse(security.setting_problems(settings))
+        if serving:  # the CLI may start, so that `users passwd` can fix what is refused below
+            conn = db.connect(settings["DB"])
+            try:
+                db.migrate(conn)
+                security.refuse(security.demo_data_problems(conn))
+            finally:
+                conn.close()
+    elif security.weak_secret(settings["SECRET_KEY"]):
+        log.warning("SHELTER_OPS_SECRET_KEY is weak (%s): anyone who guesses it can forge sign-ins. "
+                    "A production start (SHELTER_OPS_ENV=production) refuses it.",
+                    security.weak_secret(settings["SECRET_KEY"]))
+
+
+def create_app(config=None, *, serving=True):
+    """The app: settings from defaults, SHELTER_OPS_* and `config`; storage; languages; live; blueprints.
+    `serving=False` (the command line) skips the production check of the database's contents."""
     from . import vendor
+    from .domain import accounts
 
     settings = config_module.load(config)
+    _check_settings(settings, serving)
     if settings["CHECK_VENDOR"] and vendor.missing():
         raise VendorMissing(
             f"Browser libraries are missing ({', '.join(vendor.missing())}). Install them with: "
             f"{vendor.INSTALL_COMMAND}"
         )
+    accounts.use_password_hash(settings["PASSWORD_HASH"])
     app = Flask(__name__, template_folder=str(ROOT / "templates"))
     app.config.update(settings)
     app.config["SECRET_KEY"] = _secret_key(settings)
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    security.init_app(app)
     db.init_app(app)
     i18n.init_app(app)
     csrf.init_app(app)

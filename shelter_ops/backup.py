@@ -23,6 +23,12 @@ def _check(path):
         raise Invalid(f"バックアップが壊れています: {result}", f"The backup is damaged: {result}")
 
 
+def _private(path):
+    from .db import create_private_file
+
+    create_private_file(path)
+
+
 def backup(db_path, dest, *, pages=1024):
     """Copy the database at `db_path` to `dest` (a file, or a folder: a dated name inside it).
     Returns the path written. Safe while the server is writing."""
@@ -35,6 +41,7 @@ def backup(db_path, dest, *, pages=1024):
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    _private(partial)  # a backup holds the same personal data: owner-only, like the database
     source = sqlite3.connect(str(db_path), timeout=30)
     target = sqlite3.connect(str(partial))
     try:
@@ -70,6 +77,7 @@ def restore(src, db_path):
     for suffix in ("-wal", "-shm"):
         Path(str(db_path) + suffix).unlink(missing_ok=True)
     copy = sqlite3.connect(str(src))
+    _private(db_path)
     target = sqlite3.connect(str(db_path))
     try:
         copy.backup(target)

@@ -30,6 +30,13 @@ def import_command(files, quiet):
         sys.exit(1)
 
 
+def _read_password():
+    """From the terminal (asked twice, not echoed), or the first line of standard input."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
 @click.group("users")
 def users_group():
     """Staff accounts."""
@@ -44,7 +51,7 @@ def users_add(name, role, shelter_ref):
     """Add an account; the password is read from standard input."""
     from .domain import shelters
 
-    password = click.prompt("Password", hide_input=True) if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    password = _read_password()
     db = get_db()
     try:
         shelter_id = shelters.get(db, shelter_ref)["id"] if shelter_ref else None
@@ -54,9 +61,74 @@ def users_add(name, role, shelter_ref):
     click.echo(f"added {user['name']} ({user['role']})")
 
 
+@users_group.command("list")
+@with_appcontext
+def users_list():
+    """Every account: name, role, shelter, and whether it is disabled."""
+    for user in accounts.list_users(get_db()):
+        state = f"disabled {user['disabled_at']}" if user["disabled_at"] else "enabled"
+        click.echo(f"{user['name']}\t{user['role']}\t{user['shelter_id'] or '-'}\t{state}")
+
+
+@users_group.command("passwd")
+@click.argument("name")
+@with_appcontext
+def users_passwd(name):
+    """Set a new password (read like `users add`); the user's open sessions end."""
+    try:
+        accounts.set_password(get_db(), name, _read_password(), actor="cli")
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"password changed for {name}; signed out everywhere")
+
+
+@users_group.command("disable")
+@click.argument("name")
+@with_appcontext
+def users_disable(name):
+    """Disable an account: its sessions and API tokens stop working at once."""
+    try:
+        accounts.set_disabled(get_db(), name, True, actor="cli")
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"disabled {name}")
+
+
+@users_group.command("enable")
+@click.argument("name")
+@with_appcontext
+def users_enable(name):
+    """Enable a disabled account again (it signs in anew; its tokens work again)."""
+    try:
+        accounts.set_disabled(get_db(), name, False, actor="cli")
+    except DomainError as error:
+        _fail(error)
+    click.echo(f"enabled {name}")
+
+
 @click.group("tokens")
 def tokens_group():
     """API tokens."""
+
+
+@tokens_group.command("list")
+@with_appcontext
+def tokens_list():
+    """Every token's id, user, role and creation time (the tokens themselves are never stored)."""
+    for token in accounts.list_tokens(get_db()):
+        note = "\t(user disabled)" if token["disabled_at"] else ""
+        click.echo(f"{token['id']}\t{token['user']}\t{token['role']}\t{token['created_at']}{note}")
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id")
+@with_appcontext
+def tokens_revoke(token_id):
+    """Revoke the token with this id (as `tokens list` shows it; its first 8 characters suffice)."""
+    try:
+        click.echo(f"revoked {accounts.revoke_token(get_db(), token_id, actor='cli')}")
+    except DomainError as error:
+        _fail(error)
 
 
 @tokens_group.command("create")
@@ -73,8 +145,14 @@ def tokens_create(name):
 @click.command("demo")
 @with_appcontext
 def demo_command():
-    """Load the demo municipality into an empty database."""
+    """Load the demo municipality into an empty database (refused in production)."""
+    from flask import current_app
+
     from .demo import load_if_empty
+
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException("本番モード（SHELTER_OPS_ENV=production）ではデモデータを読み込みません。\n"
+                                   "Production (SHELTER_OPS_ENV=production) never loads the demo data.")
 
     for line in load_if_empty(get_db()):
         click.echo(line)
@@ -139,12 +217,19 @@ def register_commands(app):
 
 def command_group():
     """The shelter-ops command: our commands only, without Flask's --app/--env-file/--debug/--version."""
-    from . import create_app
+    from . import UnsafeStart, create_app
 
-    group = FlaskGroup(create_app=create_app, add_default_commands=False, add_version_option=False,
+    def cli_app():
+        try:
+            return create_app(serving=False)  # production: the settings are checked, not the database
+        except UnsafeStart as refused:  # the message names the setting; no traceback
+            raise SystemExit(str(refused)) from None
+
+    group = FlaskGroup(create_app=cli_app, add_default_commands=False, add_version_option=False,
                        load_dotenv=False, help="Run disaster evacuation shelters (避難所運営). "
                                                "Settings come from SHELTER_OPS_* variables (docs/settings.md).")
     group.params = [p for p in group.params if p.name not in FLASK_OPTIONS]
+    group._loaded_plugin_commands = True  # no installed package's `flask.commands` (Flask-Limiter's "limiter")
     return click.version_option(package_name="shelter-ops", prog_name="shelter-ops")(group)
 
 

@@ -7,7 +7,18 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULTS = {
     # storage
     "DB": str(ROOT / "instance" / "shelter_ops.sqlite"),
-    "SECRET_KEY": "",  # empty: generated once and kept next to the database
+    "SECRET_KEY": "",  # empty: generated once and kept next to the database; else at least 32 characters
+    # security (docs/settings.md, docs/deploy.md)
+    "ENV": "development",  # "production": refuses demo data, weak secrets and cheap password hashes at start
+    "PASSWORD_HASH": "scrypt",  # werkzeug method; tests use a cheap one, production refuses those
+    "SECURE_COOKIES": False,  # behind HTTPS: cookies only over HTTPS (turn on with TLS in front)
+    "PROXY_COUNT": 0,  # reverse proxies in front (nginx: 1): client address and scheme from X-Forwarded-*
+    "MAX_UPLOAD_MB": 70,  # largest request body (an import file of up to 64 MB, a desk photo)
+    "MAX_JSON_KB": 1024,  # largest JSON body (a household of 20 with long notes is a few 100 KB)
+    "MAX_JSON_DEPTH": 32,  # deepest nesting of a JSON body
+    "LOGIN_LIMIT": "5 per minute;20 per hour",  # failed sign-ins per client address and user name
+    "LOGIN_LIMIT_PER_ADDRESS": "30 per minute",  # failed sign-ins per client address, any user name
+    "RATELIMIT_STORAGE_URI": "memory://",  # e.g. redis://127.0.0.1:6379/1 for several processes
     # server
     "HOST": "127.0.0.1",
     "PORT": 5000,
@@ -15,7 +26,7 @@ DEFAULTS = {
     "ASYNC_MODE": "threading",  # or "gevent"
     "ACCESS_LOG": False,  # run.py: one log line per HTTP request (costs throughput)
     "MESSAGE_QUEUE": "",  # e.g. redis://127.0.0.1:6379/0 for several processes
-    "DEMO": True,  # load the demo municipality into an empty database
+    "DEMO": False,  # load the demo municipality into an empty database (`make run` turns it on)
     "CHECK_VENDOR": True,  # refuse to start without the npm browser files
     # the municipality
     "MUNICIPALITY_CODE": "142042",  # 6 digits with check digit (Kamakura)
@@ -23,7 +34,8 @@ DEFAULTS = {
     "MUNICIPALITY_NAME_EN": "Kamakura City",
     "CHECKLIST": str(ROOT / "data" / "checklist.json"),
     "PREREG_KEY": "",  # base64 key shared by the city's servers for home pre-registration QR codes
-    "DOOR_REGISTRATIONS_PER_10_MIN": 10,  # per client address, at the door form
+    "DOOR_REGISTRATIONS_PER_10_MIN": 10,  # per phone (a signed cookie), at the door form
+    "DOOR_REGISTRATIONS_PER_ADDRESS_10_MIN": 300,  # per client address: a shelter's Wi-Fi is one address
     # capacity and congestion
     "M2_PER_PERSON": 3.5,
     "LEVEL_THRESHOLDS": "0.3,0.6,0.8",  # vacant < some < crowded < full

@@ -36,6 +36,15 @@ def fetch_one(db, sql, args=()):
     return found[0] if found else None
 
 
+def create_private_file(path):
+    """Create `path` empty, readable and writable by its owner only (0600), unless it exists.
+    SQLite gives a database's -wal and -shm files the database file's own permissions."""
+    try:
+        os.close(os.open(str(path), os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+
+
 _made_folders = set()  # folders already created by connect(): one mkdir per folder per process
 
 
@@ -46,6 +55,8 @@ def connect(path):
         if folder not in _made_folders:
             Path(folder).mkdir(parents=True, exist_ok=True)
             _made_folders.add(folder)
+        if not path.startswith("file:"):
+            create_private_file(path)
     try:
         conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
     except sqlite3.OperationalError:

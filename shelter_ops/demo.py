@@ -28,7 +28,8 @@ def load_if_empty(db, path=DEMO_FILE):
                 shelters.add_zone(db, shelter["id"], zone, actor=actor)
         emit(db, "demo.loaded", {"shelters": len(demo["shelters"])}, actor=actor)
     _play(db, demo.get("activity", {}))
-    lines = ["Demo data loaded. Demo accounts (name / password / role):"]
+    lines = ["Demo data loaded. Demo accounts, FOR THE DEMO ONLY: their passwords are published",
+             "(a production start, SHELTER_OPS_ENV=production, refuses them). Name / password / role:"]
     for account in demo["accounts"]:
         shelter_id = shelters.get(db, account["shelter"])["id"] if account.get("shelter") else None
         accounts.add_user(db, account["name"], account["password"], account["role"], shelter_id=shelter_id)

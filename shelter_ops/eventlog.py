@@ -390,7 +390,7 @@ def rows(db, *, after_rowid=0, limit=1000):
 # Tables that are not projections of the log: the log itself, its keys, this install's identity, and
 # what the edge keeps to answer retries and stop abuse. Everything else is rebuilt by replay.
 NOT_PROJECTIONS = {"events", "events_v1", "node", "subject_keys", "_sqlite_migrations", "idempotency",
-                   "form_tokens", "login_attempts", "door_throttle", "resident_request_throttle"}
+                   "form_tokens", "login_attempts", "door_throttle", "resident_request_throttle", "sessions"}
 
 
 def projection_tables(db):

@@ -195,11 +195,34 @@ def _refuse(ja, en):
     return False
 
 
+# Each join sends a whole snapshot (all shelters for public and HQ): one connection may ask for this
+# many a minute, so one anonymous socket cannot make the server build thousands. (Hand-written:
+# Flask-Limiter limits HTTP requests, not the events of an open socket.)
+SNAPSHOTS_PER_MINUTE = 30
+_snapshots_sent = {}  # socket id -> monotonic times of its recent snapshots
+_snapshots_lock = threading.Lock()
+
+
+def _snapshot_allowed():
+    sid, now = request.sid, time.monotonic()
+    with _snapshots_lock:
+        recent = [t for t in _snapshots_sent.get(sid, ()) if t > now - 60]
+        if len(recent) >= SNAPSHOTS_PER_MINUTE:
+            _snapshots_sent[sid] = recent
+            return False
+        _snapshots_sent[sid] = recent + [now]
+        return True
+
+
 def join(spec):
     """Join one room: "public", "hq" or a shelter ("shelter:<ref>" or {"shelter": ref}). Returns True when joined."""
     from .db import get_db
     from .domain import shelters
     from .domain.errors import DomainError
+
+    if not _snapshot_allowed():
+        return _refuse("要求が多すぎます。少し待ってから再読み込みしてください。",
+                       "Too many requests on this connection. Wait a little, then reload.")
 
     if isinstance(spec, dict):
         spec = spec.get("room") or (f"shelter:{spec['shelter']}" if spec.get("shelter") else "")
@@ -254,3 +277,9 @@ def on_connect(auth=None):
 @socketio.on("join")
 def on_join(spec):
     return join(spec)
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    with _snapshots_lock:
+        _snapshots_sent.pop(request.sid, None)

@@ -11,6 +11,9 @@ from shelter_ops.domain import accounts, shelters
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 PASSWORD = "correct horse battery"
+TEST_SECRET = "test-secret-0123456789abcdefghijklmnopqrstuvwxyz"
+FAST_HASH = "pbkdf2:sha256:1000"  # scrypt costs ~0.4 s a sign-in; the test app needs no real cost
+TEST_SETTINGS = {"SECRET_KEY": TEST_SECRET, "PASSWORD_HASH": FAST_HASH, "DEMO": False}
 
 
 def shared_file(name):
@@ -33,7 +36,7 @@ def no_flask_cli_flag():
 
 @pytest.fixture
 def app(tmp_path):
-    app = create_app({"DB": str(tmp_path / "test.sqlite"), "SECRET_KEY": "test", "DEMO": False, "TESTING": True})
+    app = create_app({"DB": str(tmp_path / "test.sqlite"), **TEST_SETTINGS, "TESTING": True})
     yield app
 
 

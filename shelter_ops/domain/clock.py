@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 from .errors import Invalid
 
 JST = timezone(timedelta(hours=9), "JST")  # no daylight saving
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)  # the days a log or a record can name
 
 _source = None  # set_source(): a callable returning an aware datetime, or None for the system clock
 
@@ -56,9 +57,13 @@ def today(at=None):
 def parse_day(value):
     """A YYYY-MM-DD day. :raise Invalid:"""
     try:
-        return date.fromisoformat(str(value or "").strip()[:10]).isoformat()
+        day = date.fromisoformat(str(value or "").strip()[:10])
     except ValueError:
         raise Invalid("日付は YYYY-MM-DD の形で入力してください。", "Enter the date as YYYY-MM-DD.") from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # a day's neighbours (day ± 1) must exist too
+        raise Invalid(f"日付は {FIRST_DAY} から {LAST_DAY} の間にしてください。",
+                      f"The date must be between {FIRST_DAY} and {LAST_DAY}.")
+    return day.isoformat()
 
 
 def local_to_utc(value):

@@ -14,6 +14,7 @@ from ..db import parse_time, write
 from ..eventlog import applies, emit
 from . import access, households, privacy, reports, shelters
 from .errors import Conflict, Invalid
+from .text import csv_row
 
 migrations = Migrations("closing")
 
@@ -191,7 +192,7 @@ def roster_csv(roster):
     for household in roster:
         for person in household["persons"]:
             values = {**household, **person, "person_status": person.get("status"), "status": household["status"]}
-            writer.writerow([_value(values.get(key)) for key, _ja in ROSTER_COLUMNS])
+            writer.writerow(csv_row(_value(values.get(key)) for key, _ja in ROSTER_COLUMNS))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -205,7 +206,7 @@ def events_csv(db, shelter_id, hidden_values=()):
         payload = row[4] or ""
         for value in hidden_values:
             payload = payload.replace(value, REMOVED)
-        writer.writerow([*row[:4], payload])
+        writer.writerow(csv_row([*row[:4], payload]))
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 

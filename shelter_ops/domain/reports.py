@@ -10,6 +10,7 @@ from ..db import fetch_all, new_id, parse_time, write
 from ..eventlog import applies, done, emit
 from . import access, clock, households, privacy, shelters
 from .errors import Conflict, Invalid, NotFound
+from .text import csv_row
 
 migrations = Migrations("reports")
 
@@ -485,5 +486,5 @@ def to_csv(reports_list):
         values = {**report["data"], "no": report["no"], "kind": report["kind"], "at": report["at"],
                   "reporter": report["reporter"], "shelter_name": report.get("shelter_name") or report["data"].get(
                       "shelter_name")}
-        writer.writerow([_cell(key, values.get(key)) for key, _ja in CSV_COLUMNS])
+        writer.writerow(csv_row(_cell(key, values.get(key)) for key, _ja in CSV_COLUMNS))
     return ("\ufeff" + out.getvalue()).encode("utf-8")

@@ -204,6 +204,8 @@ def geojson_features(text):
                 raise json.JSONDecodeError("Expecting ',' delimiter", text, pos)
         if _WS.match(text, pos).end() != len(text):
             raise json.JSONDecodeError("Extra data", text, pos)
+    except RecursionError:  # a hostile file nested thousands deep: refused like any broken file
+        raise Unreadable("JSON の入れ子が深すぎます。", "The JSON is nested too deeply.", line=1) from None
     except json.JSONDecodeError as error:
         end = text.rstrip()
         truncated = error.pos >= len(end) - 1 or not end.endswith("}")

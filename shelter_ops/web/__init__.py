@@ -29,9 +29,10 @@ def hq_tool(endpoint, ja, en):
 
 
 def current_user():
+    """The signed-in user: the cookie's session must still be open and its account enabled."""
     if "user" not in g:
-        user_id = session.get("user_id")
-        g.user = accounts.get_user(get_db(), user_id) if user_id else None
+        session_id = session.get("sid")
+        g.user = accounts.user_for_session(get_db(), session_id) if session_id else None
     return g.user
 
 
@@ -102,7 +103,22 @@ def care_words(codes):
 # The areas of the web edge, in the order they are registered (and add their screen links). A new
 # area is added here: nothing is found by scanning the package.
 BLUEPRINTS = ["api", "auth", "closing", "dashboard", "desk", "door", "health", "hq", "inquiries", "interop",
-              "printing", "public", "reports", "residents", "running", "staff", "supplies"]
+              "nodes", "printing", "public", "reports", "residents", "running", "staff", "supplies", "sync"]
+
+
+def _too_many_message():
+    """The refusal of a rate limit, in words for the screen that hit it."""
+    from ..domain.errors import TooMany
+
+    if request.endpoint in ("door.form", "door.prereg_page"):
+        return TooMany("登録が続いたため、少し待ってください（約10分）。困ったときは受付で声をかけてください。",
+                       "Too many registrations from this device. Wait about 10 min, or ask at the desk.")
+    if request.endpoint == "auth.login":
+        return TooMany("サインインの失敗が続いたため、しばらく待ってからやり直してください。",
+                       "Too many failed sign-ins. Wait a while and try again.")
+    return TooMany("要求が多すぎます。少し待ってからやり直してください。", "Too many requests. Wait and try again.")
+
+
 
 
 def blueprints():
@@ -136,8 +152,19 @@ def init_app(app):
 
     @app.errorhandler(413)
     def too_large(_error):
-        return error_response(DomainError("ファイルが大きすぎます。", "The file is too large.", status=413,
+        limit = f"{app.config['MAX_JSON_KB']} KB" if request.is_json else f"{app.config['MAX_UPLOAD_MB']} MB"
+        return error_response(DomainError(f"送信が大きすぎます（上限 {limit}）。",
+                                          f"The request is too large (at most {limit}).", status=413,
                                           code="TooLarge"))
+
+    @app.errorhandler(429)
+    def too_many(_error):
+        return error_response(_too_many_message())
+
+    @app.errorhandler(400)
+    def bad_request(_error):
+        return error_response(DomainError("送信の形式が正しくありません。", "The request is malformed.",
+                                          status=400, code="BadRequest"))
 
     app.add_template_filter(clock.utc_to_local, "local_time")
     app.add_template_filter(care_words, "care_words")

@@ -2,7 +2,9 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 
+from .. import limiter
 from ..db import get_db
 from ..domain import accounts, shelters
 from ..domain.errors import Invalid
@@ -32,27 +34,53 @@ def favicon():
     return response
 
 
+def safe_next(target):
+    """`target` when it is a path on this site, else "": no scheme, no host, and no character a
+    browser drops or turns into a slash (`/\\t/evil.example` becomes `//evil.example`)."""
+    target = target or ""
+    if not target.startswith("/") or any(c <= " " or c in "\\\x7f" for c in target):
+        return ""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return ""
+    return target
+
+
+def _address_and_name():
+    return f"{get_remote_address()}|{(request.form.get('name') or '').strip().lower()}"
+
+
+def _failed(response):
+    return response.status_code == 401
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT"], key_func=_address_and_name, methods=["POST"],
+               deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"], deduct_when=_failed)
 def login():
-    """Sign in with name and password."""
+    """Sign in with name and password. Failed attempts are throttled per address and user name."""
     error = None
     if request.method == "POST":
-        user = accounts.authenticate(get_db(), request.form.get("name"), request.form.get("password"))
+        db = get_db()
+        user = accounts.authenticate(db, request.form.get("name"), request.form.get("password"))
         if user is None:
             error = Invalid("ユーザー名またはパスワードが違います。", "Wrong user name or password.")
         else:
             keep_lang = session.get("lang")
             session.clear()
-            session["user_id"] = user["id"]
+            session["sid"] = accounts.start_session(db, user["id"])
             if keep_lang:
                 session["lang"] = keep_lang
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("auth.index"))
+            return redirect(safe_next(request.args.get("next")) or url_for("auth.index"))
     return render_template("login.html", error=error), (401 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])
 def logout():
+    """Sign out: the session ends on the server, so a copy of the cookie opens nothing."""
+    if session.get("sid"):
+        accounts.end_session(get_db(), session["sid"])
     keep_lang = session.get("lang")
     session.clear()
     if keep_lang:
@@ -67,4 +95,4 @@ def switch_language(code):
         session["lang"] = code
     back = urlsplit(request.referrer or "")
     target = back.path + ("?" + back.query if back.query else "") if back.netloc == request.host else ""
-    return redirect(target or url_for("auth.index"))
+    return redirect(safe_next(target) or url_for("auth.index"))

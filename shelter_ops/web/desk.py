@@ -6,12 +6,13 @@ from flask_babel import gettext as _
 
 from ..db import get_db
 from ..domain import access, codes, households, shelters
-from ..domain.errors import DomainError, Forbidden, Invalid
+from ..domain.errors import DomainError, Forbidden, Invalid, NotFound
 from . import current_actor, current_user, login_required, shelter_for, shelter_tool, wants_json
 from .door import _request_id, household_from_form, person_rows, qr_svg
 
 bp = Blueprint("desk", __name__, url_prefix="/shelters")
 
+MAX_DECODED_PIXELS = 64_000_000  # a 20000×20000 PNG is a few bytes and 400 MB decoded: refused unread
 MAX_PHOTO_PIXELS = 2400  # longest side fed to the decoder: phone photos are 4000+ px, QR codes need far less
 
 
@@ -22,8 +23,10 @@ def decode_photo(data):
 
     try:
         image = Image.open(io.BytesIO(data))
+        if image.width * image.height > MAX_DECODED_PIXELS:
+            raise Image.DecompressionBombError(image.size)
         image = ImageOps.exif_transpose(image).convert("L")
-    except (UnidentifiedImageError, OSError, ValueError):
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise Invalid("画像を読み込めません（JPEG か PNG の写真を選んでください）。",
                       "The file is not an image this desk can read (use a JPEG or PNG photo).") from None
     if max(image.size) > MAX_PHOTO_PIXELS:
@@ -226,6 +229,8 @@ def move(ref, household_id, action):
         households.set_back(db, shelter["id"], household_id, actor=actor, person_ids=person_ids)
     elif action == "checkin":
         household = households.get(db, household_id)
+        if household["shelter_id"] != shelter["id"]:  # a family at another shelter comes with its number
+            raise NotFound("この避難所にその世帯はありません。", "No such household at this shelter.")
         households.check_in(db, shelter["id"], household["reception_number"], actor=actor)
     elif action == "transfer":
         target = shelters.get(db, request.form.get("to", ""))

@@ -1,22 +1,20 @@
 """The shelter's door (public, no login): the household form on a phone, its QR, and home pre-registration."""
 import io
 import json
-import threading
-import time
 import uuid
-from collections import defaultdict, deque
 
 import qrcode
 import qrcode.image.svg
-from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, g, redirect, render_template, request, url_for
+from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from offline_print import geo
 
-from .. import live
+from .. import limiter, live
 from ..db import get_db
 from ..domain import households, paper, prereg, shelters
-from ..domain.errors import DomainError, Invalid, NotFound, TooMany
+from ..domain.errors import DomainError, Invalid, NotFound
 
 bp = Blueprint("door", __name__)
 
@@ -98,47 +96,46 @@ def _request_id(form):
     return f"form:{value}" if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
-# --- who may register how often ---
+# --- who may register how often (Flask-Limiter) ---
+# Per phone: a signed random id in a cookie, so a family sharing one address (a shelter's Wi-Fi,
+# a carrier's NAT) is never refused for its neighbours; per address: a generous ceiling for a
+# client that throws its cookie away. Only registrations that went through count.
 
-class RateLimit:
-    """At most `limit` registrations per client address in a sliding window (in this process).
-    Only registrations that went through count: a form refused for a typo does not."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.hits = defaultdict(deque)
-
-    def check(self, client, limit, window=600):
-        """:raise TooMany: when `client` already made `limit` registrations in the window."""
-        self._count(client, limit, window, record=False)
-
-    def hit(self, client, limit, window=600):
-        """Count one registration of `client`."""
-        self._count(client, limit + 1, window, record=True)
-
-    def _count(self, client, limit, window, record):
-        now = time.monotonic()
-        with self.lock:
-            hits = self.hits[client]
-            while hits and hits[0] <= now - window:
-                hits.popleft()
-            if len(hits) >= limit:
-                wait = int(hits[0] + window - now) // 60 + 1
-                raise TooMany(f"登録が続いたため、少し待ってください（約{wait}分）。困ったときは受付で声をかけてください。",
-                              f"Too many registrations from this device. Wait about {wait} min, "
-                              "or ask at the desk.")
-            if record:
-                hits.append(now)
-            if len(self.hits) > 10000:  # forget idle clients
-                for key in [k for k, v in self.hits.items() if not v]:
-                    del self.hits[key]
+DEVICE_COOKIE = "door_device"
 
 
-limiter = RateLimit()
+def _device_signer():
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="door-device")
 
 
-def _client():
-    return request.remote_addr or "unknown"
+def _device():
+    try:
+        return "device:" + _device_signer().loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadSignature:
+        return "address:" + get_remote_address()
+
+
+def _registered(_response):
+    return g.get("door_registered", False)
+
+
+def _per_device(factor=1):
+    return limiter.limit(lambda: f"{current_app.config['DOOR_REGISTRATIONS_PER_10_MIN'] * factor} per 10 minutes",
+                         key_func=_device, methods=["POST"], deduct_when=_registered)
+
+
+def _per_address(factor=1):
+    return limiter.limit(
+        lambda: f"{current_app.config['DOOR_REGISTRATIONS_PER_ADDRESS_10_MIN'] * factor} per 10 minutes",
+        methods=["POST"], deduct_when=_registered)
+
+
+@bp.after_request
+def _give_device_cookie(response):
+    if request.endpoint in ("door.form", "door.prereg_page") and DEVICE_COOKIE not in request.cookies:
+        response.set_cookie(DEVICE_COOKIE, _device_signer().dumps(uuid.uuid4().hex), max_age=30 * 86400,
+                            httponly=True, samesite="Lax", secure=bool(current_app.config["SECURE_COOKIES"]))
+    return response
 
 
 # --- tokens: the result page of a door registration ---
@@ -185,6 +182,8 @@ def _public_shelter(db, ref):
 
 
 @bp.route("/door/<ref>", methods=["GET", "POST"])
+@_per_device()
+@_per_address()
 def form(ref):
     """The household form at the door; a closed shelter says where to go instead."""
     db = get_db()
@@ -196,13 +195,9 @@ def form(ref):
     if request.method == "POST":
         household, persons = household_from_form(request.form)
         try:
-            limit = current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"]
-            limiter.check(_client(), limit)
             created = households.register(db, shelter["id"], household, persons, actor="door", source="door",
                                           status="pending", request_id=_request_id(request.form))
-            limiter.hit(_client(), limit)
-        except TooMany:
-            raise
+            g.door_registered = True
         except DomainError as refused:
             error = refused
         else:
@@ -245,6 +240,8 @@ def poster(ref):
 
 
 @bp.route("/prereg", methods=["GET", "POST"])
+@_per_device(3)
+@_per_address(3)
 def prereg_page():
     """Pre-registration at home: fill the card once, keep the QR (paper or phone), bring it to any shelter."""
     key = current_app.config.get("PREREG_KEY")
@@ -252,8 +249,6 @@ def prereg_page():
     if request.method == "POST" and key:
         household, persons = household_from_form(request.form)
         try:
-            limit = current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"] * 3
-            limiter.check("prereg:" + _client(), limit)
             if not persons:
                 raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
             cleaned = households.clean_household(household)
@@ -263,9 +258,7 @@ def prereg_page():
                     person[field] = json.loads(person[field])
                 person.pop("age_band", None)
             sealed = prereg.seal(key, cleaned, cleaned_persons)
-            limiter.hit("prereg:" + _client(), limit)
-        except TooMany:
-            raise
+            g.door_registered = True
         except DomainError as refused:
             error = refused
     return render_template("door/prereg.html", available=bool(key), vocab=households, error=error,

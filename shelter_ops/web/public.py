@@ -19,6 +19,7 @@ from offline_print import geo
 from ..db import get_db
 from ..domain import capacity, clock, gis, numbering, shelters
 from ..domain.errors import NotFound
+from ..domain.text import csv_row
 
 bp = Blueprint("public", __name__, url_prefix="/public")
 
@@ -240,10 +241,10 @@ def _status_csv(rows):
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for r in rows:
-        writer.writerow([r["kyotsu_id"], r["name"], r["name_en"] or "", r["status"], r["occupancy"], r["capacity"],
+        writer.writerow(csv_row([r["kyotsu_id"], r["name"], r["name_en"] or "", r["status"], r["occupancy"], r["capacity"],
                          r["label_ja"], r["level"], "1" if r["stale"] else "", r["m2_per_person"],
                          "" if r["lat"] is None else r["lat"], "" if r["lon"] is None else r["lon"],
-                         r["updated_at"] or ""])
+                         r["updated_at"] or ""]))
     return out.getvalue()
 
 

@@ -7,6 +7,7 @@ from datetime import date
 
 from .. import clock
 from ..errors import Conflict, Invalid
+from ..text import clean
 from .vocabulary import AGE_BANDS, ALLERGENS, CARE_CODES, CONSENT, HOME_DAMAGE, PERSONAL_COLUMNS, SEXES, STAYING
 
 def clean_text(value, limit=200):
@@ -14,7 +15,7 @@ def clean_text(value, limit=200):
         return None
     if isinstance(value, (list, dict, tuple, set)):
         raise Invalid("文字で入力してください。", "Enter text here, not a list.")
-    text = unicodedata.normalize("NFKC", str(value)).strip()
+    text = clean(value, fold=True, single_line=limit <= 200)
     return text[:limit] or None
 
 

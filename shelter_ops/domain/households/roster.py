@@ -30,8 +30,9 @@ def restrict(household, *, include_sensitive=False, include_hidden=False):
                 person.pop(key, None)
     out["persons"] = persons
     out["hidden_persons"] = household.get("hidden_persons", 0) + (0 if include_hidden else hidden)
-    if not include_hidden and hidden and not persons:
-        # a household of 非公開 persons only: staff see that it exists, nothing that identifies it
+    if not include_hidden and hidden:
+        # a household with a 非公開 person: staff see that it exists and its other members, nothing
+        # that leads to where the hidden person lives or can be reached (address, phone, contact)
         for key in PERSONAL_COLUMNS["households"]:
             out[key] = None
     return out

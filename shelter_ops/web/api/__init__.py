@@ -176,14 +176,103 @@ def openapi():
     return jsonify(spec())
 
 
+# One example request body per operation ("METHOD /path"), shown in the document; a test checks that
+# every body has one and that each is valid against its schema.
+EXAMPLES = {
+    "POST /inquiries": {"name": "鎌倉 花子", "birth_year": 1954, "relation": "household",
+                        "inquirer_name": "鎌倉 一郎", "inquirer_contact": "090-0000-0000"},
+    "POST /lalert": {"action": "preview"},
+    "POST /shelters/{ref}/absences": {"reception_number": "K7Q2-M9XA", "state": "away", "until": "2026-01-18"},
+    "POST /shelters/{ref}/announcements": {"ja": "本日18時に夕食を配ります。", "en": "Dinner is served at 18:00.",
+                                           "starts_at": "2026-01-17T08:00:00+09:00",
+                                           "ends_at": "2026-01-17T19:00:00+09:00"},
+    "POST /shelters/{ref}/checkins": {"household": {"staying": "shelter", "phone": "0467-23-3000",
+                                                    "consent": "family"},
+                                      "persons": [{"name": "鎌倉 花子", "kana": "かまくら はなこ", "sex": "female",
+                                                   "birth_date": "1954-04-01", "care_codes": ["MED"]}],
+                                      "status": "checked_in"},
+    "POST /shelters/{ref}/checkouts": {"reception_number": "K7Q2-M9XA"},
+    "POST /shelters/{ref}/consolidate": {"to": "E1420400002111", "confirm": True},
+    "POST /shelters/{ref}/handover": {"reason": "閉鎖に伴う本部への引き渡し"},
+    "POST /shelters/{ref}/headcounts": {"sex": "female", "age_band": "elderly", "delta": 1},
+    "POST /shelters/{ref}/log": {"kind": "status", "text": "朝の点呼", "period": "morning", "count": 104},
+    "POST /shelters/{ref}/purge": {"confirm": True},
+    "POST /shelters/{ref}/reception-numbers": {"count": 50},
+    "POST /shelters/{ref}/reports": {"urgent": "毛布が不足", "reason": "定時報告"},
+    "POST /shelters/{ref}/resident-requests": {"category": "supplies", "text": "おむつ（Mサイズ）が欲しい",
+                                               "room": "体育館 B-3", "anonymous": True},
+    "POST /shelters/{ref}/resident-requests/{request_id}/handled": {"note": "本部に物資要請済み"},
+    "POST /shelters/{ref}/supplies/moves": {"direction": "in", "item": "飲料水 500ml", "quantity": 48,
+                                            "unit": "本", "expiry": "2027-03-31", "note": "市の備蓄"},
+    "POST /shelters/{ref}/supply-requests": {"item": "毛布", "quantity": 30, "unit": "枚", "priority": "high",
+                                             "wanted_by": "2026-01-18", "note": "夜間の冷え込み"},
+    "POST /shelters/{ref}/transfers": {"reception_number": "K7Q2-M9XA", "to": "E1420400002111"},
+    "POST /shelters/{ref}/transitions": {"to": "open", "reason": "震度5強"},
+    "POST /shelters/{ref}/zones": {"name": "体育館", "kind": "general", "usable_m2": 700, "blocked_places": 0},
+    "POST /supply-requests/{request_id}/transitions": {"to": "received", "received_quantity": 30},
+}
+
+
+def _nullable_unless_required(schema):
+    """A response schema in which every property that is not `required` may be null: the API answers
+    null for a field with no value (a household without a phone), and the document says so."""
+    if isinstance(schema, list):
+        return [_nullable_unless_required(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    schema = {k: _nullable_unless_required(v) for k, v in schema.items()}
+    required = set(schema.get("required", ()))
+    for name, prop in (schema.get("properties") or {}).items():
+        if name not in required and isinstance(prop, dict) and "$ref" not in prop:
+            prop["nullable"] = True
+            if "enum" in prop and None not in prop["enum"]:
+                prop["enum"] = [*prop["enum"], None]
+    return schema
+
+
+def _complete(path, method, operation):
+    """The answers every operation can give documented on each: 401 (no token), 404 (an unknown id in
+    the path), 400 and 413 (a body that is not JSON, or too large); a POST whose first answer is 201
+    answers a retry with the same Idempotency-Key 200. Response schemas allow null where not required;
+    the example request body goes in."""
+    responses = operation.setdefault("responses", {})
+    wanted = {"401"}
+    if "{" in path:
+        wanted.add("404")
+    body = operation.get("requestBody")
+    if body:
+        wanted |= {"400", "413"}
+        content = body.get("content", {}).get("application/json")
+        example = EXAMPLES.get(f"{method.upper()} {path}")
+        if content is not None and example is not None:
+            content["example"] = example
+    for status, documented in error_responses(*sorted(wanted)).items():
+        responses.setdefault(status, documented)
+    if "201" in responses and "200" not in responses and any(
+            p.get("name") == "Idempotency-Key" for p in operation.get("parameters", ())):
+        responses["200"] = {**responses["201"], "description": "A retry with the same Idempotency-Key: nothing "
+                                                               "changed"}
+    for answer in responses.values():
+        for content in answer.get("content", {}).values():
+            if "schema" in content:
+                content["schema"] = _nullable_unless_required(content["schema"])
+    return operation
+
+
 def spec():
+    import copy
+
     paths = {}
     for name in MODULES:
-        paths.update(importlib.import_module(f"{__name__}.{name}").OPENAPI)
+        paths.update(copy.deepcopy(importlib.import_module(f"{__name__}.{name}").OPENAPI))
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            _complete(path, method, operation)
     return {
         "openapi": "3.0.3",
         "info": {"title": "shelter-ops API", "version": "1",
-                 "description": "Shelters addressed by 共通ID where they have one. Errors carry ja and en."},
+                 "description": "Shelters addressed by 共通ID where they have one. Errors carry ja and en. "
+                                "A field not listed as required may be null."},
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": paths,
