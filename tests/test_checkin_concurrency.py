@@ -7,8 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from werkzeug.serving import make_server
 
-from shelter_ops.db import new_id, now, write
-from shelter_ops.domain import accounts, codes, households
+from shelter_ops.domain import accounts, households
 
 from checkin_helpers import open_shelter
 from conftest import PASSWORD
@@ -29,20 +28,12 @@ def server(app):
 
 
 def seed_pending(db, shelter_id, n):
-    """n pending households of 1–3 persons, straight into the tables (as the door would leave them)."""
+    """n pending households of 1–3 persons, registered as the door would leave them."""
     numbers, people = [], 0
-    with write(db):
-        for i in range(n):
-            number = codes.new_number(db)
-            household_id = new_id()
-            db.execute("insert into households (id, reception_number, shelter_id, status, staying, consent, source, "
-                       "registered_at, updated_at) values (?, ?, ?, 'pending', 'shelter', 'none', 'door', ?, ?)",
-                       [household_id, number, shelter_id, now(), now()])
-            for position in range(1 + i % 3):
-                db.execute("insert into persons (id, household_id, position, name, sex, status, non_disclosure) "
-                           "values (?, ?, ?, ?, 'unanswered', 'in', 0)", [new_id(), household_id, position, f"P{i}"])
-                people += 1
-            numbers.append(number)
+    for i in range(n):
+        persons = [{"name": f"P{i}"} for _ in range(1 + i % 3)]
+        numbers.append(households.register(db, shelter_id, {}, persons, actor="door", source="door")["reception_number"])
+        people += len(persons)
     return numbers, people
 
 

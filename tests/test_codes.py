@@ -91,3 +91,13 @@ def test_reserved_paper_card_numbers_are_unique_and_valid(app, db, shelter_a):
     assert len(set(numbers)) == 300
     assert all(codes.is_valid(n) for n in numbers)
     assert codes.reserved(db, numbers[0])["shelter_id"] == shelter_a["id"]
+
+
+def test_two_installs_never_issue_the_same_number(db):
+    """HQ keeps 7-character numbers; a node issues 9 that start with its own prefix (SYNC.md)."""
+    hq = {codes.new_number(db) for _ in range(200)}
+    codes.set_number_prefix(db, "K3")
+    node = {codes.new_number(db) for _ in range(200)}
+    assert all(len(n) == codes.LENGTH for n in hq) and all(n.startswith("K3") and len(n) == 9 for n in node)
+    assert all(codes.validate(codes.display(n)) == n for n in hq | node)
+    assert codes.set_number_prefix(db, "") == "" and len(codes.new_number(db)) == codes.LENGTH

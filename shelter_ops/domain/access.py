@@ -42,6 +42,8 @@ RULES = {
     "edit_zones": Rule((HQ, LEAD), "区画の編集は責任者か本部が行います。", "Only a lead or HQ can edit zones."),
     "set_override": Rule((HQ, LEAD), "混雑度の手動設定は責任者か本部が行います。",
                          "Only a lead or HQ can set the level by hand."),
+    # reception (the desk)
+    "reserve_cards": Rule((HQ, LEAD), "紙カードの番号は責任者か本部が発行します。", "Only a lead or HQ reserves card numbers."),
     "confirm_count": Rule(EVERYONE, "この避難所を操作する権限がありません。", "You do not have access to this shelter."),
     # running a shelter
     "record_supplies": Rule(EVERYONE, *NOT_YOUR_ROLE),

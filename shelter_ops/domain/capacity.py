@@ -410,30 +410,3 @@ def totals(snaps):
         "stale": sum(1 for s in open_snaps if s["stale"]),
         "full": sum(1 for s in open_snaps if s["level"] == "full"),
     }
-
-
-# --- arrivals and departures (from the event log) ---
-
-ARRIVAL_KINDS = ("household.checked_in", "household.transferred_in", "headcount.arrived")
-DEPARTURE_KINDS = ("household.checked_out", "household.transferred_out", "headcount.left")
-
-
-def flow(db, shelter_id, *, minutes=60, at=None):
-    """People who arrived and left in the last `minutes`: {"arrived": n, "left": n}.
-
-    A household event counts its persons where the event says how many, else one.
-    """
-    import json
-
-    since = ((at or _utcnow()) - timedelta(minutes=minutes)).isoformat()
-    kinds = ARRIVAL_KINDS + DEPARTURE_KINDS
-    rows = db.execute(f"select kind, payload from events where shelter_id = ? and at >= ? "
-                      f"and kind in ({','.join('?' * len(kinds))})", [shelter_id, since, *kinds]).fetchall()
-    out = {"arrived": 0, "left": 0}
-    for kind, payload in rows:
-        try:
-            persons = int(json.loads(payload or "{}").get("persons") or 1)
-        except (TypeError, ValueError):
-            persons = 1
-        out["arrived" if kind in ARRIVAL_KINDS else "left"] += persons
-    return out

@@ -123,21 +123,11 @@ def consolidate(db, from_id, to_id, *, actor, role=None, confirmed=False, op=Non
         if source["state"] == "open":
             shelters.transition(db, source["id"], "closing", actor=who, confirmed=True,
                                 reason=f"統合 → {target['kyotsu_id'] or target['name']}")
-        moved = db.execute("select id from households where shelter_id = ? and status = 'checked_in'",
-                           [source["id"]]).fetchall()
-        persons = 0
-        for (household_id,) in moved:
-            result = households.transfer(db, household_id, target["id"], actor=who.user, from_shelter_id=source["id"])
-            persons += sum(1 for p in result["household"]["persons"] if p["status"] != "out")
-        heads = 0
-        for (sex, band), n in households.headcounts(db, source["id"])["groups"].items():
-            for _ in range(n):
-                households.count_head(db, source["id"], sex, band, actor=who.user, delta=-1)
-                households.count_head(db, target["id"], sex, band, actor=who.user, delta=1)
-                heads += 1
-        emit(db, "shelter.consolidated", {"to": target["id"], "households": len(moved), "persons": persons,
+        moved = households.move_everyone(db, source["id"], target["id"], actor=who)
+        persons, heads = moved["persons"], moved["heads"]
+        emit(db, "shelter.consolidated", {"to": target["id"], "households": moved["households"], "persons": persons,
                                           "heads": heads}, actor=who, shelter_id=source["id"], op=op)
-    return {"households": len(moved), "persons": persons, "heads": heads, "to": target}
+    return {"households": moved["households"], "persons": persons, "heads": heads, "to": target}
 
 
 def _done(db, op, kind):

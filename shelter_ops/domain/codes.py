@@ -1,10 +1,17 @@
-"""Reception numbers (受付番号): short codes of digits and upper-case letters with a check character."""
+"""Reception numbers (受付番号): short codes of digits and upper-case letters with a check character.
+
+Numbers stay unique across installs (SYNC.md): HQ issues 7-character numbers (its prefix is empty, so
+every number issued before nodes existed stays valid), and a shelter node issues 9-character numbers
+that begin with its own 2-character prefix, given once at pairing. Two installs never issue the same
+number: lengths differ between HQ and nodes, prefixes differ between nodes."""
 import secrets
 import unicodedata
 
 from sqlite_utils.migrations import Migrations
 
-from ..db import new_id, now, record_event, write
+from ..db import new_id, write
+from ..eventlog import applies, emit
+from . import access
 from .errors import Invalid
 
 migrations = Migrations("codes")
@@ -16,7 +23,10 @@ ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXY"
 MODULUS = len(ALPHABET)
 VALUE = {ch: i for i, ch in enumerate(ALPHABET)}
 BODY_LENGTH = 6  # 31**6 ≈ 8.9e8 numbers: a random one is not guessed
-LENGTH = BODY_LENGTH + 1
+LENGTH = BODY_LENGTH + 1  # HQ's numbers (empty prefix)
+PREFIX_LENGTH = 2  # a node's prefix: 31**2 = 961 nodes
+NODE_LENGTH = PREFIX_LENGTH + LENGTH
+LENGTHS = (LENGTH, NODE_LENGTH)
 
 
 @migrations()
@@ -27,6 +37,12 @@ def create_reserved_numbers(db):
         pk="number",
     )
     db["reserved_numbers"].create_index(["shelter_id"])
+
+
+@migrations()
+def add_number_prefix(db):
+    # this install's prefix for new reception numbers: '' at HQ, two characters at a node (SYNC.md)
+    db.execute("alter table node add column number_prefix text not null default ''")
 
 
 def normalize(text):
@@ -49,7 +65,7 @@ def check_char(body):
 
 
 def is_valid(code):
-    if len(code) != LENGTH or any(ch not in VALUE for ch in code):
+    if len(code) not in LENGTHS or any(ch not in VALUE for ch in code):
         return False
     return check_char(code[:-1]) == code[-1]
 
@@ -59,9 +75,9 @@ def validate(text):
     code = normalize(text)
     if not code:
         raise Invalid("受付番号を入力してください。", "Enter the reception number.")
-    if len(code) != LENGTH:
-        raise Invalid(f"受付番号は{LENGTH}文字です（入力は{len(code)}文字）。",
-                      f"A reception number has {LENGTH} characters (this has {len(code)}).")
+    if len(code) not in LENGTHS:
+        raise Invalid(f"受付番号は{LENGTH}文字か{NODE_LENGTH}文字です（入力は{len(code)}文字）。",
+                      f"A reception number has {LENGTH} or {NODE_LENGTH} characters (this has {len(code)}).")
     bad = sorted({ch for ch in code if ch not in VALUE})
     if bad:
         raise Invalid(f"受付番号に使わない文字があります: {' '.join(bad)}",
@@ -73,13 +89,37 @@ def validate(text):
 
 
 def display(code):
-    """How a number is printed: ABCD-EFG (the hyphen is ignored on input)."""
+    """How a number is printed: ABCD-EFG at HQ, PP-ABCD-EFG at a node (hyphens are ignored on input)."""
+    if code and len(code) == NODE_LENGTH:
+        return f"{code[:PREFIX_LENGTH]}-{display(code[PREFIX_LENGTH:])}"
     return f"{code[:4]}-{code[4:]}" if code and len(code) == LENGTH else code
 
 
-def random_number():
-    body = "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
+def random_number(prefix=""):
+    body = prefix + "".join(secrets.choice(ALPHABET) for _ in range(BODY_LENGTH))
     return body + check_char(body)
+
+
+def number_prefix(db):
+    """This install's prefix for new numbers ('' at HQ)."""
+    cached = getattr(db, "_number_prefix", None)
+    if cached is None:
+        cached = db.execute("select number_prefix from node").fetchone()[0] or ""
+        db._number_prefix = cached
+    return cached
+
+
+def set_number_prefix(db, prefix):
+    """Give this install its prefix (at pairing: HQ hands each node its own). '' makes it issue HQ numbers.
+    :raise Invalid: not two characters of the alphabet"""
+    prefix = normalize(prefix)
+    if prefix and (len(prefix) != PREFIX_LENGTH or any(ch not in VALUE for ch in prefix)):
+        raise Invalid(f"受付番号の接頭字は{PREFIX_LENGTH}文字（{ALPHABET}）です: {prefix}",
+                      f"A reception number prefix is {PREFIX_LENGTH} characters of {ALPHABET}: {prefix}")
+    with write(db):
+        db.execute("update node set number_prefix = ?", [prefix])  # the install's identity, not a projection
+    db._number_prefix = None
+    return prefix
 
 
 def _taken(db, code):
@@ -87,30 +127,45 @@ def _taken(db, code):
                 or db.execute("select 1 from households where reception_number = ?", [code]).fetchone())
 
 
-def new_number(db):
-    """A reception number used by no household and no reserved paper card."""
+def new_number(db, taken=()):
+    """A reception number with this install's prefix, used by no household, no reserved paper card and
+    none of `taken` (numbers drawn earlier in the same operation)."""
+    prefix = number_prefix(db)
     for _ in range(100):
-        code = random_number()
+        code = random_number(prefix)
+        if code in taken:
+            continue
         if not _taken(db, code):
             return code
     raise RuntimeError("no free reception number after 100 draws")
 
 
-def reserve_block(db, shelter_id, n, *, actor):
-    """Reserve `n` numbers for pre-numbered paper cards of this shelter. Returns them in order."""
+def reserve_block(db, shelter_id, n, *, actor, request_id=None):
+    """Reserve `n` numbers for pre-numbered paper cards of this shelter (a lead or HQ). Returns them in order."""
+    from . import shelters
+
+    access.require(actor, "reserve_cards", shelters.get(db, shelter_id))
     if not 1 <= int(n) <= 2000:
         raise Invalid("1〜2000枚の範囲で指定してください。", "Reserve between 1 and 2000 cards.")
-    block_id = new_id()
-    numbers = []
     with write(db):
+        from ..eventlog import done
+
+        first = done(db, request_id)
+        if first is not None:
+            return first.data["numbers"]
+        numbers = []
         for _ in range(int(n)):
-            code = new_number(db)
-            db.execute("insert into reserved_numbers (number, shelter_id, block_id, reserved_by, reserved_at) "
-                       "values (?, ?, ?, ?, ?)", [code, shelter_id, block_id, actor, now()])
-            numbers.append(code)
-        record_event(db, "codes.reserved", actor=actor, shelter_id=shelter_id,
-                     payload={"block_id": block_id, "count": len(numbers), "first": numbers[0], "last": numbers[-1]})
+            numbers.append(new_number(db, taken=numbers))
+        emit(db, "codes.reserved", {"block_id": new_id(), "numbers": numbers}, actor=actor, shelter_id=shelter_id,
+             op=request_id)
     return numbers
+
+
+@applies("codes.reserved", live=False)
+def _reserved(db, e):
+    db.conn.executemany("insert into reserved_numbers (number, shelter_id, block_id, reserved_by, reserved_at) "
+                        "values (?, ?, ?, ?, ?)",
+                        [(number, e.shelter_id, e.data["block_id"], e.actor.user, e.at) for number in e.data["numbers"]])
 
 
 def reserved(db, code):

@@ -182,21 +182,11 @@ def day_view(db, shelter_id, day):
 
 
 def movements(db, shelter_id, start, end):
-    """Arrivals and departures between two ISO UTC times, from the event log: people checked in or
-    out (cards and count-only taps), households transferred in and out."""
-    row = db.execute("""
-        select
-          coalesce(sum(case when kind = 'household.checked_in' then coalesce(json_extract(payload, '$.persons'), 0)
-                            when kind = 'headcount.arrived' then 1 end), 0),
-          coalesce(sum(case when kind = 'household.checked_out' then coalesce(json_extract(payload, '$.persons'), 0)
-                            when kind = 'headcount.left' then 1 end), 0),
-          coalesce(sum(kind = 'household.transferred_in'), 0),
-          coalesce(sum(kind = 'household.transferred_out'), 0)
-        from events where shelter_id = ? and at >= ? and at < ? and kind in
-          ('household.checked_in', 'headcount.arrived', 'household.checked_out', 'headcount.left',
-           'household.transferred_in', 'household.transferred_out')""", [shelter_id, start, end]).fetchone()
-    return {"arrived": row[0], "left": row[1], "households_transferred_in": row[2],
-            "households_transferred_out": row[3]}
+    """Arrivals and departures between two ISO UTC times, from the movements projection (the same
+    figures as the dashboard and the status report)."""
+    from .households import movements
+
+    return movements.between(db, shelter_id, start, end)
 
 
 def _resident_requests(db, shelter_id, start, end):

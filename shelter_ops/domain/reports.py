@@ -187,34 +187,18 @@ def live_figures(db, shelter_id, *, since=None, config=None):
     return figures
 
 
-ARRIVALS = ("household.checked_in", "household.transferred_in", "headcount.arrived")
-DEPARTURES = ("household.checked_out", "household.transferred_out", "headcount.left")
-
-
 def _movements(db, shelter_id, since):
-    """People in and out since the last report, from the event log.
+    """People in and out since the last report, from the movements projection.
 
-    `since` is the previous report's id (events after its own event, so nothing is lost within
+    `since` is the previous report's id (movements after its own event, so nothing is lost within
     one second) or an ISO time (the opening) for the 第1報.
     """
-    arrivals = departures = 0
-    marks = ",".join("?" * (len(ARRIVALS) + len(DEPARTURES)))
-    row = db.execute("select rowid from events where kind = 'report.filed' and shelter_id = ? "
+    from .households import movements
+
+    row = db.execute("select id from events where kind = 'report.filed' and shelter_id = ? "
                      "and json_extract(payload, '$.report_id') = ?", [shelter_id, since]).fetchone()
-    after = "rowid > ?" if row else "at >= ?"
-    for kind, payload in db.execute(f"select kind, payload from events where shelter_id = ? and {after} "
-                                    f"and kind in ({marks})", [shelter_id, row[0] if row else since,
-                                                               *ARRIVALS, *DEPARTURES]):
-        data = json.loads(payload or "{}")
-        people = data.get("persons")
-        if not isinstance(people, int):
-            people = 1 if kind.startswith("headcount.") else db.execute(
-                "select count(*) from persons where household_id = ?", [data.get("household_id")]).fetchone()[0]
-        if kind in ARRIVALS:
-            arrivals += people
-        else:
-            departures += people
-    return arrivals, departures
+    moved = movements.between(db, shelter_id, after_event=row[0]) if row else movements.between(db, shelter_id, since)
+    return moved["arrived"], moved["left"]
 
 
 # --- staff input ---

@@ -1,13 +1,16 @@
 """The shelter's occupancy dashboard: zones as bars, the last hour's flow, "still correct", a lead's override."""
+from datetime import timedelta
+
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from ..db import get_db
-from ..domain import access, capacity, shelters
+from ..domain import access, capacity, clock, households, shelters
 from . import current_actor, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
 bp = Blueprint("dashboard", __name__)
 
 OVERRIDE_MINUTES = (30, 60, 180, 720)
+FLOW_MINUTES = 60
 
 
 @bp.route("/shelters/<ref>/occupancy")
@@ -18,11 +21,17 @@ def shelter(ref):
     db = get_db()
     snap = capacity.snapshot(db, current_app.config, shelter["id"])
     return render_template("dashboard/shelter.html", shelter=shelter, s=snap, vocab=shelters,
-                           flow=capacity.flow(db, shelter["id"]), levels=capacity.LEVELS,
+                           flow=last_hour(db, shelter["id"]), levels=capacity.LEVELS,
                            undecided_zone=capacity.UNDECIDED_ZONE,
                            override_levels=capacity.OVERRIDE_LEVELS, override_minutes=OVERRIDE_MINUTES,
                            can_override=access.allowed(current_actor(), "set_override", shelter),
                            stale_minutes=current_app.config["STALE_MINUTES"], done=request.args.get("done"))
+
+
+def last_hour(db, shelter_id):
+    """People who arrived and left in the last hour (the movements projection, as the report and the log)."""
+    since = (clock.utcnow() - timedelta(minutes=FLOW_MINUTES)).replace(microsecond=0).isoformat()
+    return households.movements.between(db, shelter_id, since)
 
 
 @bp.route("/shelters/<ref>/occupancy/confirm", methods=["POST"])

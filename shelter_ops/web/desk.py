@@ -4,11 +4,10 @@ import io
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import live
 from ..db import get_db
-from ..domain import codes, households, shelters
+from ..domain import access, codes, households, shelters
 from ..domain.errors import DomainError, Forbidden, Invalid
-from . import current_user, login_required, shelter_for, shelter_tool, wants_json
+from . import current_actor, current_user, login_required, shelter_for, shelter_tool, wants_json
 from .door import _request_id, household_from_form, person_rows, qr_svg
 
 bp = Blueprint("desk", __name__, url_prefix="/shelters")
@@ -56,14 +55,12 @@ def _summary(household):
 def _scan(shelter, code):
     """Check in by a code; the result as the desk shows it: kind ok / already / unknown, words in ja and en."""
     try:
-        result = households.check_in(get_db(), shelter["id"], code, actor=current_user()["name"],
+        result = households.check_in(get_db(), shelter["id"], code, actor=current_actor(),
                                      key=current_app.config.get("PREREG_KEY"))
     except DomainError as refused:
         return {"result": "unknown", "status": refused.status, "message": refused.message(_lang()),
                 "message_ja": refused.ja, "message_en": refused.en}
     household = households.get(get_db(), result["household"]["id"], **_visibility())
-    if not result["already"]:
-        live.notify_occupancy(shelter["id"])
     return {
         "result": "already" if result["already"] else "ok",
         "message": _("Already checked in") if result["already"] else _("Check-in done"),
@@ -128,14 +125,13 @@ def register(ref):
         household, persons = household_from_form(request.form)
         household["zone_id"] = request.form.get("zone_id")
         try:
-            created = households.register(db, shelter["id"], household, persons, actor=current_user()["name"],
+            created = households.register(db, shelter["id"], household, persons, actor=current_actor(),
                                           source="paper" if paper else "desk", status="checked_in",
                                           reception_number=request.form.get("reception_number") if paper else None,
                                           request_id=_request_id(request.form))
         except DomainError as refused:
             error = refused
         else:
-            live.notify_occupancy(shelter["id"])
             return redirect(url_for("desk.registered", ref=ref, household_id=created["id"]))
     return render_template("desk/register.html", shelter=shelter, vocab=households, error=error, form=request.form,
                            rows=person_rows(), mode="desk", paper=paper, ref=ref,
@@ -167,8 +163,7 @@ def count(ref):
         except ValueError:
             delta = 0
         counts = households.count_head(db, shelter["id"], request.form.get("sex"), request.form.get("age_band"),
-                                       actor=current_user()["name"], delta=delta)
-        live.notify_occupancy(shelter["id"])
+                                       actor=current_actor(), delta=delta)
         if wants_json():
             return jsonify(total=counts["total"], present=households.present_counts(db)[shelter["id"]]["total"],
                            groups={f"{s}:{b}": n for (s, b), n in counts["groups"].items()})
@@ -191,7 +186,7 @@ def roster(ref):
                            roster=households.roster(db, shelter["id"], statuses=("checked_in", "pending"),
                                                     **_visibility()),
                            sensitive=_visibility()["include_sensitive"], done=request.args.get("done"),
-                           can_reserve=user["role"] in ("lead", "hq"))
+                           can_reserve=access.allowed(current_actor(), "reserve_cards"))
 
 
 @bp.route("/<ref>/desk/checkout", methods=["POST"])
@@ -209,9 +204,8 @@ def checkout(ref):
         by_household.setdefault(household_id, []).append(person_id)
     source = "paper" if request.form.get("source") == "paper" else "desk"
     for household_id, person_ids in by_household.items():
-        households.check_out(db, shelter["id"], household_id, actor=current_user()["name"], person_ids=person_ids,
+        households.check_out(db, shelter["id"], household_id, actor=current_actor(), person_ids=person_ids,
                              source=source)
-    live.notify_occupancy(shelter["id"])
     return redirect(url_for("desk.roster", ref=ref, done="checkout"))
 
 
@@ -221,7 +215,7 @@ def move(ref, household_id, action):
     """One household's movement: check-out, away overnight (外泊), back, transfer, where it stays."""
     shelter = shelter_for(ref)
     db = get_db()
-    actor = current_user()["name"]
+    actor = current_actor()
     person_ids = request.form.getlist("person") or None
     if action == "checkout":
         households.check_out(db, shelter["id"], household_id, actor=actor, person_ids=person_ids)
@@ -236,8 +230,6 @@ def move(ref, household_id, action):
     elif action == "transfer":
         target = shelters.get(db, request.form.get("to", ""))
         result = households.transfer(db, household_id, target["id"], actor=actor, from_shelter_id=shelter["id"])
-        live.notify_occupancy(target["id"])
-        live.notify_occupancy(shelter["id"])
         done = "transfer-warn" if result["warnings"] else "transfer"
         return redirect(url_for("desk.roster", ref=ref, done=done))
     elif action == "update":
@@ -246,7 +238,6 @@ def move(ref, household_id, action):
                                     actor=actor)
     else:
         raise Invalid("不明な操作です。", "Unknown action.")
-    live.notify_occupancy(shelter["id"])
     return redirect(url_for("desk.roster", ref=ref, done=action) + f"#h-{household_id}")
 
 
@@ -255,13 +246,11 @@ def move(ref, household_id, action):
 def cards(ref):
     """Reserve numbers for pre-numbered paper cards (lead/hq); the printing is done by the paper tools."""
     shelter = shelter_for(ref)
-    if current_user()["role"] not in ("lead", "hq"):
-        raise Forbidden("紙カードの番号は責任者か本部が発行します。", "Only a lead or HQ reserves card numbers.")
     try:
         n = int(request.form.get("count", 0))
     except ValueError:
         n = 0
-    numbers = codes.reserve_block(get_db(), shelter["id"], n, actor=current_user()["name"])
+    numbers = codes.reserve_block(get_db(), shelter["id"], n, actor=current_actor())
     return render_template("desk/cards.html", shelter=shelter, ref=ref, numbers=[codes.display(x) for x in numbers])
 
 

@@ -1,12 +1,12 @@
 """API: check-ins (by scanned code or household record), check-outs, absences, transfers, head counts."""
 from flask import current_app, jsonify
 
-from ... import live
-from ...db import event_seen, get_db
+from ...db import get_db
 from ...domain import codes, households, shelters
-from ...domain.errors import Forbidden, Invalid, NotFound
+from ...domain.errors import Invalid, NotFound
+from ...eventlog import done
 from .. import once
-from . import api_user, bp, error_responses, json_body
+from . import api_actor, api_user, bp, error_responses, json_body
 from .shelters import REF_PARAM
 
 
@@ -56,12 +56,9 @@ def post_checkin(ref):
     db = get_db()
     shelter = _shelter(ref)
     body = json_body()
-    user = api_user()
     if "code" in body:
-        result = households.check_in(db, shelter["id"], str(body["code"] or ""), actor=user["name"],
+        result = households.check_in(db, shelter["id"], str(body["code"] or ""), actor=api_actor(),
                                      request_id=request_id("checkin"), key=current_app.config.get("PREREG_KEY"))
-        if not result["already"]:
-            live.notify_occupancy(shelter["id"])
         return jsonify(household=_visible(result["household"]), already=result["already"],
                        warnings=result["warnings"]), 200 if result["already"] else 201
     if not isinstance(body.get("household"), dict) or not isinstance(body.get("persons"), list):
@@ -69,12 +66,10 @@ def post_checkin(ref):
                       "Send either code, or household and persons.")
     status = body.get("status") or "checked_in"
     rid = request_id("register")
-    repeated = bool(rid) and event_seen(db, rid)
-    household = households.register(db, shelter["id"], body["household"], body["persons"], actor=user["name"],
+    repeated = done(db, rid) is not None
+    household = households.register(db, shelter["id"], body["household"], body["persons"], actor=api_actor(),
                                     source=body.get("source") or "desk", status=status, request_id=rid,
                                     reception_number=body.get("reception_number"))
-    if not repeated:
-        live.notify_occupancy(shelter["id"])
     return jsonify(household=_visible(household), already=repeated, warnings=[]), 200 if repeated else 201
 
 
@@ -84,10 +79,9 @@ def post_checkout(ref):
     db = get_db()
     shelter = _shelter(ref)
     body = json_body()
-    household = households.check_out(db, shelter["id"], _household_ref(db, shelter, body), actor=api_user()["name"],
+    household = households.check_out(db, shelter["id"], _household_ref(db, shelter, body), actor=api_actor(),
                                      person_ids=_person_ids(body), source=body.get("source") or "desk",
                                      request_id=request_id("checkout"))
-    live.notify_occupancy(shelter["id"])
     return jsonify(household=_visible(household))
 
 
@@ -99,11 +93,12 @@ def post_absence(ref):
     body = json_body()
     household_id = _household_ref(db, shelter, body)
     if body.get("state") == "back":
-        household = households.set_back(db, shelter["id"], household_id, actor=api_user()["name"],
-                                        person_ids=_person_ids(body))
+        household = households.set_back(db, shelter["id"], household_id, actor=api_actor(),
+                                        person_ids=_person_ids(body), request_id=request_id("back"))
     elif body.get("state") == "away":
-        household = households.set_away(db, shelter["id"], household_id, actor=api_user()["name"],
-                                        person_ids=_person_ids(body), until=body.get("until"))
+        household = households.set_away(db, shelter["id"], household_id, actor=api_actor(),
+                                        person_ids=_person_ids(body), until=body.get("until"),
+                                        request_id=request_id("away"))
     else:
         raise Invalid("state は away か back です。", "state must be away or back.")
     return jsonify(household=_visible(household))
@@ -117,10 +112,8 @@ def post_transfer(ref):
     body = json_body()
     household_id = _household_ref(db, shelter, body)
     target = shelters.get(db, str(body.get("to") or ""))
-    result = households.transfer(db, household_id, target["id"], actor=api_user()["name"],
+    result = households.transfer(db, household_id, target["id"], actor=api_actor(),
                                  request_id=request_id("transfer"), from_shelter_id=shelter["id"])
-    live.notify_occupancy(shelter["id"])
-    live.notify_occupancy(target["id"])
     return jsonify(household=_visible(result["household"]), warnings=result["warnings"],
                    **{"from": shelter["id"], "to": target["id"]})
 
@@ -133,8 +126,8 @@ def post_headcount(ref):
     body = json_body()
     delta = body.get("delta", 1)
     counts = households.count_head(db, shelter["id"], body.get("sex"), body.get("age_band"),
-                                   actor=api_user()["name"], delta=delta if delta in (1, -1) else 0)
-    live.notify_occupancy(shelter["id"])
+                                   actor=api_actor(), delta=delta if delta in (1, -1) else 0,
+                                   request_id=request_id("headcount"))
     return jsonify(total=counts["total"],
                    groups=[{"sex": s, "age_band": b, "count": n} for (s, b), n in sorted(counts["groups"].items())])
 
@@ -152,13 +145,11 @@ def post_reception_numbers(ref):
     """Reserve numbers for pre-numbered paper cards (lead/hq)."""
     db = get_db()
     shelter = _shelter(ref)
-    if api_user()["role"] not in ("lead", "hq"):
-        raise Forbidden("紙カードの番号は責任者か本部が発行します。", "Only a lead or HQ reserves card numbers.")
     try:
         count = int(json_body().get("count", 0))
     except (TypeError, ValueError):
         count = 0
-    numbers = codes.reserve_block(db, shelter["id"], count, actor=api_user()["name"])
+    numbers = codes.reserve_block(db, shelter["id"], count, actor=api_actor(), request_id=request_id("cards"))
     return jsonify(numbers=numbers, display=[codes.display(n) for n in numbers]), 201
 
 
