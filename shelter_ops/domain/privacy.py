@@ -101,6 +101,7 @@ NOT_PERSONAL = {
     # the registry, the accounts and the install: public facts, staff accounts, vocabulary, times
     "shelters": "*", "emergency_sites": "*", "zones": "*", "checklist_marks": "*", "users": "*", "tokens": "*",
     "settings": "*", "headcounts": "*", "occupancy_confirmations": "*", "reserved_numbers": "*",
+    "movements": "*",  # counts of people in and out, by cause: no name, no free text
 }
 
 
