@@ -98,6 +98,10 @@ NOT_PERSONAL = {
     "occupancy_overrides": ("shelter_id", "level", "set_by", "set_at", "expires_at"),
     "closings": "*",
     "purge_summaries": "*",
+    # shelter nodes (domain/nodes.py): who is paired, the codes' hashes; the duplicates list holds ids only
+    "nodes": "*",
+    "pairing_codes": "*",
+    "possible_duplicates": "*",
     # the registry, the accounts and the install: public facts, staff accounts, vocabulary, times
     "shelters": "*", "emergency_sites": "*", "zones": "*", "checklist_marks": "*", "users": "*", "tokens": "*",
     "settings": "*", "headcounts": "*", "occupancy_confirmations": "*", "reserved_numbers": "*",

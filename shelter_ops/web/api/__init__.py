@@ -181,6 +181,7 @@ def openapi():
 EXAMPLES = {
     "POST /inquiries": {"name": "鎌倉 花子", "birth_year": 1954, "relation": "household",
                         "inquirer_name": "鎌倉 一郎", "inquirer_contact": "090-0000-0000"},
+    "POST /daicho": {"reason": "県の被災者台帳への提供", "format": "csv", "provided_to": "神奈川県"},
     "POST /lalert": {"action": "preview"},
     "POST /shelters/{ref}/absences": {"reception_number": "K7Q2-M9XA", "state": "away", "until": "2026-01-18"},
     "POST /shelters/{ref}/announcements": {"ja": "本日18時に夕食を配ります。", "en": "Dinner is served at 18:00.",
