@@ -1,4 +1,5 @@
 """The daily log (運営日誌) and announcements to residents (お知らせ), per shelter."""
+import json
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
@@ -7,6 +8,7 @@ from sqlite_utils.migrations import Migrations
 from ..db import event_seen, fetch_all, new_id, now, record_event, write
 from .text import free_text
 from .clock import JST, local_to_utc, parse_day, today
+from . import notices
 from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("daylog")
@@ -49,6 +51,13 @@ def create_daylog(db):
         foreign_keys=[("shelter_id", "shelters", "id")],
     )
     db["announcements"].create_index(["shelter_id", "starts_at"])
+
+
+@migrations()
+def announcements_from_the_library(db):
+    """A notice from the library keeps its key and blanks, so each resident reads it in their language (#14)."""
+    db["announcements"].add_column("notice", str)
+    db["announcements"].add_column("notice_values", str)
 
 
 KINDS = {
@@ -200,10 +209,15 @@ def _day_bounds(day):
 
 # --- announcements (お知らせ) ---
 
-def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None, actor, event_id=None):
+def add_announcement(db, shelter_id, *, ja="", en="", notice=None, values=None, starts_at=None, ends_at=None, actor,
+                     event_id=None):
     """An announcement to residents in Japanese (and English), shown from `starts_at` (default now)
     until `ends_at` (None = until withdrawn). Times are ISO with an offset, or local Japan time
-    without one (as a tablet's datetime-local field sends them). Returns it."""
+    without one (as a tablet's datetime-local field sends them). `notice` (a key of the notices
+    library) with its blank `values` instead of ja/en: shown in each reader's language. Returns it."""
+    if notice:
+        values = notices.check_values(notice, values)
+        ja, en = notices.plain_text(notice, values, "ja"), notices.plain_text(notice, values, "en")
     starts = local_to_utc(starts_at) or now()
     ends_at = local_to_utc(ends_at)
     if ends_at and ends_at <= starts:
@@ -213,6 +227,8 @@ def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None,
         "shelter_id": shelter_id,
         "ja": free_text(ja, "お知らせ（日本語）", "announcement in Japanese", limit=500),
         "en": free_text(en, "お知らせ（英語）", "announcement in English", required=False, limit=500),
+        "notice": notice or None,
+        "notice_values": json.dumps(values, ensure_ascii=False) if notice else None,
         "starts_at": starts,
         "ends_at": ends_at or None,
         "created_by": actor,
@@ -223,7 +239,7 @@ def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None,
             return None
         db["announcements"].insert(item)
         record_event(db, "announcement.added", actor=actor, shelter_id=shelter_id, event_id=event_id,
-                     payload={k: item[k] for k in ("id", "ja", "en", "starts_at", "ends_at")})
+                     payload={k: item[k] for k in ("id", "ja", "en", "notice", "notice_values", "starts_at", "ends_at")})
     return item
 
 
@@ -254,10 +270,13 @@ def _live(row, stamp):
 
 
 def current_announcements(db, shelter_id, at=None):
-    """The announcements shown to residents now: [{"id", "ja", "en", "starts_at", "ends_at"}],
-    newest first. Public: nothing here names a person or staff member."""
+    """The announcements shown to residents now: [{"id", "ja", "en", "notice", "values", "starts_at",
+    "ends_at"}], newest first. Public: nothing here names a person or staff member."""
     stamp = at or now()
-    return fetch_all(db, """
-        select id, ja, en, starts_at, ends_at from announcements
+    rows = fetch_all(db, """
+        select id, ja, en, notice, notice_values, starts_at, ends_at from announcements
         where shelter_id = ? and withdrawn_at is null and starts_at <= ? and (ends_at is null or ends_at > ?)
         order by starts_at desc, rowid desc""", [shelter_id, stamp, stamp])
+    for row in rows:
+        row["values"] = json.loads(row.pop("notice_values") or "{}")
+    return rows

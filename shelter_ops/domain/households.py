@@ -8,7 +8,7 @@ from sqlite_utils.migrations import Migrations
 
 from ..db import event_seen, fetch_all, fetch_one, new_id, now, record_event, write
 from . import clock, codes, prereg
-from .errors import Conflict, Invalid, NotFound
+from .errors import N_, Conflict, Invalid, NotFound
 
 migrations = Migrations("households")
 
@@ -277,23 +277,22 @@ def clean_person(data):
     birth = _text(data.get("birth_date"), 10)
     age = data.get("age")
     if isinstance(age, (list, dict, bool, float)):
-        raise Invalid("年齢は数字で入力してください。", "Enter the age as a whole number.")
+        raise Invalid(N_("Enter the age as a whole number."))
     if birth:
         try:
             age_from_birth = _age_from(birth)
         except ValueError:
-            raise Invalid(f"生年月日は 2001-04-01 の形で入力してください: {birth}",
-                          f"Enter the date of birth like 2001-04-01: {birth}") from None
+            raise Invalid(N_("Enter the date of birth like 2001-04-01: %(birth)s"), params={"birth": birth}) from None
         if not 0 <= age_from_birth <= 130:
-            raise Invalid(f"生年月日が正しくありません: {birth}", f"The date of birth is not plausible: {birth}")
+            raise Invalid(N_("The date of birth is not plausible: %(birth)s"), params={"birth": birth})
         age = age_from_birth
     elif age not in (None, ""):
         try:
             age = int(unicodedata.normalize("NFKC", str(age)).strip())
         except ValueError:
-            raise Invalid(f"年齢は数字で入力してください: {age}", f"Enter the age as a number: {age}") from None
+            raise Invalid(N_("Enter the age as a number: %(age)s"), params={"age": age}) from None
         if not 0 <= age <= 130:
-            raise Invalid(f"年齢が正しくありません: {age}", f"The age is not plausible: {age}")
+            raise Invalid(N_("The age is not plausible: %(age)s"), params={"age": age})
     else:
         age = None
     out["birth_date"] = birth
@@ -406,9 +405,9 @@ def register(db, shelter_id, household, persons, *, actor, source, status="pendi
     people = [clean_person(p) for p in (persons or [])
               if any(v not in (None, "", [], False) for v in _record(p, "人", "person").values())]
     if not people:
-        raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
+        raise Invalid(N_("Enter at least one person."))
     if len(people) > MAX_PERSONS:
-        raise Invalid(f"1世帯は{MAX_PERSONS}人までです。", f"A household has at most {MAX_PERSONS} persons.")
+        raise Invalid(N_("A household has at most %(n)s persons."), params={"n": MAX_PERSONS})
     with write(db):
         if request_id and event_seen(db, request_id):
             done = fetch_one(db, "select payload from events where op = ? order by seq limit 1", [request_id])

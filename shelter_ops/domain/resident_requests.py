@@ -7,7 +7,7 @@ from sqlite_utils.migrations import Migrations
 from ..db import event_seen, fetch_all, new_id, now, record_event, write
 from . import clock
 from .text import free_text
-from .errors import Conflict, Invalid, NotFound, TooMany
+from .errors import N_, Conflict, Invalid, NotFound, TooMany
 
 migrations = Migrations("resident_requests")
 
@@ -68,7 +68,7 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
     """Record a request. Anonymous: no name or place is stored at all. From a phone, at most
     `limit` requests per client per `window_minutes` (429). Returns the request."""
     if not isinstance(category, str) or category not in CATEGORIES:
-        raise Invalid("種類を選んでください。", "Choose a category.")
+        raise Invalid(N_("Choose a category."))
     if not isinstance(source, str) or source not in SOURCES:
         raise Invalid("受付方法が不明です。", "Unknown source.")
     text = free_text(text, "要望の内容", "request")
@@ -95,10 +95,8 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
             sent = db.execute("select count(*) from resident_request_throttle where client = ? and at >= ?",
                               [client, since]).fetchone()[0]
             if sent >= limit:
-                raise TooMany(
-                    f"送信が多すぎます。{window_minutes}分ほど待ってから送るか、受付の職員に伝えてください。",
-                    f"Too many requests sent. Wait about {window_minutes} minutes, or tell the staff at reception.",
-                )
+                raise TooMany(N_("Too many requests sent. Wait about %(minutes)s minutes, or tell the staff at "
+                                 "reception."), params={"minutes": window_minutes})
             db["resident_request_throttle"].insert({"client": client, "shelter_id": shelter_id, "at": item["created_at"]})
         db["resident_requests"].insert(item)
         # the event says that a request came, not who sent it or what it said

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from .. import live
 from ..db import get_db
 from ..domain import households, paper, prereg, shelters
-from ..domain.errors import DomainError, Invalid, NotFound, TooMany
+from ..domain.errors import N_, DomainError, Invalid, NotFound, TooMany
 
 bp = Blueprint("door", __name__)
 
@@ -124,9 +124,8 @@ class RateLimit:
                 hits.popleft()
             if len(hits) >= limit:
                 wait = int(hits[0] + window - now) // 60 + 1
-                raise TooMany(f"登録が続いたため、少し待ってください（約{wait}分）。困ったときは受付で声をかけてください。",
-                              f"Too many registrations from this device. Wait about {wait} min, "
-                              "or ask at the desk.")
+                raise TooMany(N_("Too many registrations from this device. Wait about %(minutes)s min, "
+                                 "or ask at the desk."), params={"minutes": wait})
             if record:
                 hits.append(now)
             if len(self.hits) > 10000:  # forget idle clients
@@ -155,7 +154,7 @@ def _household_for(token):
     try:
         household_id = _signer().loads(token)
     except BadSignature:
-        raise NotFound("このページは見つかりません。", "This page does not exist.") from None
+        raise NotFound(N_("This page does not exist.")) from None
     return households.get(get_db(), household_id, include_sensitive=False, include_hidden=False)
 
 
@@ -256,7 +255,7 @@ def prereg_page():
             limit = current_app.config["DOOR_REGISTRATIONS_PER_10_MIN"] * 3
             limiter.check("prereg:" + _client(), limit)
             if not persons:
-                raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
+                raise Invalid(N_("Enter at least one person."))
             cleaned = households.clean_household(household)
             cleaned_persons = [households.clean_person(p) for p in persons]
             for person in cleaned_persons:  # back to plain lists for the card

@@ -136,13 +136,14 @@ def map_points(rows, position=None, width=640, height=420, pad=28, lang="ja"):
     def project(c):
         return round(width / 2 + (c[0] - cx) * scale, 1), round(height / 2 + (c[1] - cy) * scale, 1)
 
-    en = lang == "en"
+    from ..languages import JAPANESE, word
+
+    japanese = lang in JAPANESE
 
     def shown(r):
         stale = r["stale"] and r["state"] == "open"
-        words = label(r)
-        return {"level": "stale" if stale else r["level"], "words": words[1] if en else words[0],
-                "name": (r["name_en"] or r["name"]) if en else r["name"]}
+        return {"level": "stale" if stale else r["level"], "words": word(lang, label(r)),
+                "name": r["name"] if japanese else (r["name_en"] or r["name"])}
 
     points = [{"n": n, "record": r, "x": project(c)[0], "y": project(c)[1], **shown(r)}
               for (n, r), c in zip(placed, coords)]
@@ -183,10 +184,10 @@ def _page_globals():
 @bp.route("/")
 def index():
     """Which shelters are open and how full, nearest first when the phone shares its location."""
-    from ..i18n import lang
+    from ..i18n import lang, reads_japanese
 
     position = here()
-    rows = sort_records(records(), position, lang())
+    rows = sort_records(records(), position, "ja" if reads_japanese() else "en")
     return render_template("public/index.html", shelters=rows, position=position,
                            map=map_points(rows, position, lang=lang()),
                            refresh=PAGE_REFRESH,
