@@ -17,6 +17,11 @@ from .. import languages
 from .errors import Invalid
 
 LIBRARY = Path(__file__).resolve().parent.parent.parent / "data" / "notices"
+TOPICS = {  # the files of the library, in the picker's order
+    "meals": ("食事", "Meals"), "water": ("水", "Water"), "toilets": ("トイレ・衛生", "Toilets and hygiene"),
+    "living": ("生活のきまり", "Living together"), "health": ("健康・医療", "Health"),
+    "info": ("受付・情報", "Desk and information"), "safety": ("安全・災害", "Safety"),
+}
 BLANK = re.compile(r"\{(\w+)\}")
 VALUE_LIMIT = 60  # a time, a place, a room: short
 
@@ -32,11 +37,11 @@ def library():
 
 
 def topics():
-    """[(topic, [notice, …])] for the picker."""
-    grouped = {}
+    """[(topic, (ja, en), [notice, …])] for the picker."""
+    grouped = {topic: [] for topic in TOPICS}
     for notice in library().values():
         grouped.setdefault(notice["topic"], []).append(notice)
-    return list(grouped.items())
+    return [(topic, TOPICS.get(topic, (topic, topic)), notices) for topic, notices in grouped.items() if notices]
 
 
 def get(key):
@@ -64,6 +69,14 @@ def check_values(key, values):
 def title(notice, code="ja"):
     """The notice's first sentence in a language: what the picker lists."""
     return languages.plain(notice["text"].get(code) or notice["text"]["en"]).split("。")[0].split(". ")[0]
+
+
+def preview(key, code):
+    """The notice in language `code` with each blank shown as its name in brackets (for staff)."""
+    notice = get(key)
+    names = {name: f"［{ja}］" if code in languages.JAPANESE else f"[{en}]"
+             for name, (ja, en) in notice.get("blanks", {}).items()}
+    return render(key, names, code)
 
 
 def render(key, values, code):

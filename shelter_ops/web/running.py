@@ -2,7 +2,8 @@
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from ..db import get_db
-from ..domain import clock, daylog, resident_requests, shelters, supplies
+from ..domain import clock, daylog, notices, resident_requests, shelters, supplies
+from ..languages import LANGUAGES
 from ..domain.errors import Invalid
 from . import current_user, login_required, shelter_for, shelter_tool
 
@@ -44,11 +45,14 @@ def add_entry(ref):
 @bp.route("/<ref>/announcements")
 @login_required
 def announcements(ref):
-    """The announcements editor: write in ja and en, choose start and end, take one down."""
+    """The announcements editor: pick a ready-made notice (shown in every resident's language) and
+    fill its blanks, or write in ja and en; choose start and end; take one down."""
     shelter = shelter_for(ref)
+    chosen = notices.get(request.args["notice"]) if request.args.get("notice") else None
     return render_template("running/announcements.html", shelter=shelter, ref=shelters.ref(shelter),
                            items=daylog.announcements(get_db(), shelter["id"]),
-                           done=request.args.get("done"))
+                           done=request.args.get("done"), topics=notices.topics(), chosen=chosen,
+                           notice_title=notices.title, preview=notices.preview, languages=LANGUAGES)
 
 
 @bp.route("/<ref>/announcements", methods=["POST"])
@@ -56,7 +60,10 @@ def announcements(ref):
 def add_announcement(ref):
     shelter = shelter_for(ref)
     form = request.form
+    notice = form.get("notice") or None
+    values = {k[len("blank_"):]: v for k, v in form.items() if k.startswith("blank_")}
     daylog.add_announcement(get_db(), shelter["id"], ja=form.get("ja", ""), en=form.get("en", ""),
+                            notice=notice, values=values,
                             starts_at=form.get("starts_at") or None, ends_at=form.get("ends_at") or None,
                             actor=current_user()["name"])
     return redirect(url_for("running.announcements", ref=ref, done="added"))
