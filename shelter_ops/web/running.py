@@ -1,10 +1,10 @@
 """Tablet screens for running the days: the daily log (運営日誌), announcements, residents' requests inbox."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from ..db import get_db
 from ..domain import clock, daylog, notices, resident_requests, shelters, supplies
 from ..languages import LANGUAGES
-from ..domain.errors import Invalid
+from ..domain.errors import Invalid, NotFound
 from . import current_user, login_required, shelter_for, shelter_tool
 
 bp = Blueprint("running", __name__, url_prefix="/running")
@@ -67,6 +67,28 @@ def add_announcement(ref):
                             starts_at=form.get("starts_at") or None, ends_at=form.get("ends_at") or None,
                             actor=current_user()["name"])
     return redirect(url_for("running.announcements", ref=ref, done="added"))
+
+
+@bp.route("/<ref>/announcements/<announcement_id>/sheet.pdf")
+@login_required
+def announcement_sheet(ref, announcement_id):
+    """A published ready-made notice as a printed sheet in every evacuee language at once."""
+    import json
+
+    from offline_print import notice as notice_sheet
+
+    shelter = shelter_for(ref)
+    item = next((a for a in daylog.announcements(get_db(), shelter["id"]) if a["id"] == announcement_id), None)
+    if item is None or not item.get("notice"):
+        raise NotFound("文例のお知らせが見つかりません。", "No such ready-made notice.")
+    values = json.loads(item["notice_values"] or "{}")
+    sheet = notice_sheet.render(
+        shelter_name=shelter["name"], printed_at=clock.utc_to_local(daylog.now()),
+        texts=[(language.code, language.endonym, str(notices.render(item["notice"], values, language.code)))
+               for language in LANGUAGES])
+    return Response(sheet.pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="notice-{item["notice"]}.pdf"',
+                             "X-Languages-Missing": " ".join(sheet.missing)})
 
 
 @bp.route("/<ref>/announcements/<announcement_id>/withdraw", methods=["POST"])
