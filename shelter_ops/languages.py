@@ -119,6 +119,16 @@ def markup(code, msgid, params=None):
     return found % {k: escape(v) for k, v in params.items()} if params else found
 
 
+def word(code, pair):
+    """A (ja, en) word of the domain in language `code` (other languages: the English in their catalog)."""
+    if code == "ja":
+        return pair[0]
+    if code == SOURCE:
+        return pair[1]
+    found = translations(BY_CODE[code].locale).ugettext(pair[1])
+    return plain(pair[0] if found == pair[1] and code in JAPANESE else found)
+
+
 # --- honesty: which entries a native speaker has checked ---
 
 def is_reviewed(message):

@@ -158,3 +158,11 @@ def test_without_compiled_catalogs_the_app_says_which_command_to_run(tmp_path, m
 
 def _main(page):
     return re.sub(r"<[^>]+>", " ", page[page.index("<main>"):page.index("</main>")])
+
+
+def test_the_status_feed_names_each_level_in_every_language(app):
+    labels = app.test_client().get("/public/status.json").json["level_labels"]
+    assert labels["crowded"]["ja"] == "混雑" and labels["crowded"]["en"] == "Crowded"
+    assert labels["crowded"]["vi"] == "Đông" and labels["stale"]["ne"] == "जाँच हुँदै"
+    assert labels["full"]["ja-easy"] == "いっぱいです"
+    assert all(set(words) == {language.code for language in LANGUAGES} for words in labels.values())

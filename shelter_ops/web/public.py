@@ -228,8 +228,18 @@ def _feed(name, mimetype, encode):
 def _status_json(rows):
     body = {"municipality_code": current_app.config["MUNICIPALITY_CODE"],
             "stale_minutes": current_app.config["STALE_MINUTES"],
+            "level_labels": level_labels(),
             "shelters": rows}
     return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def level_labels():
+    """{level: {language code: word}} for every evacuee language: a sign or an app shows each
+    shelter's level in its reader's language from `level` (and `stale`: the key "stale")."""
+    from ..languages import LANGUAGES, word
+
+    levels = {**capacity.LEVELS, "stale": capacity.STALE_LABEL}
+    return {level: {language.code: word(language.code, pair) for language in LANGUAGES} for level, pair in levels.items()}
 
 
 def _status_csv(rows):
