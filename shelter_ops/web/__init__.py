@@ -7,7 +7,7 @@ from flask_wtf.csrf import CSRFError
 from ..db import get_db
 from ..domain import accounts, clock, shelters
 from ..domain.errors import N_, DomainError, Forbidden
-from ..i18n import message_language
+from ..i18n import lang, message_language
 from . import once
 
 
