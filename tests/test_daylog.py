@@ -134,7 +134,7 @@ def test_current_announcements_for_the_door_page(db, shelter_a):
     announce(db, shelter_a, "受付は体育館入口", "Reception at the gym entrance")
     items = daylog.current_announcements(db, shelter_a["id"])
     assert items[0]["ja"] == "受付は体育館入口" and items[0]["en"] == "Reception at the gym entrance"
-    assert set(items[0]) == {"id", "ja", "en", "starts_at", "ends_at"}
+    assert set(items[0]) == {"id", "ja", "en", "notice", "values", "starts_at", "ends_at"}
 
 
 def test_an_announcement_must_end_after_it_starts(db, shelter_a, api):

@@ -4,7 +4,7 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from shelter_ops.i18n import TRANSLATIONS
+from shelter_ops.languages import TRANSLATIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 METHODS = [("shelter_ops/**.py", "python"), ("templates/**.html", "jinja2")]

@@ -1,4 +1,5 @@
 """The daily log (運営日誌) and announcements to residents (お知らせ), per shelter."""
+import json
 import unicodedata
 from datetime import datetime, timedelta, timezone
 
@@ -9,6 +10,7 @@ from ..eventlog import applies, done, emit
 from . import access, privacy
 from .text import free_text
 from .clock import JST, local_to_utc, parse_day, today
+from . import notices
 from .errors import Conflict, Invalid, NotFound
 
 migrations = Migrations("daylog")
@@ -51,6 +53,13 @@ def create_daylog(db):
         foreign_keys=[("shelter_id", "shelters", "id")],
     )
     db["announcements"].create_index(["shelter_id", "starts_at"])
+
+
+@migrations()
+def announcements_from_the_library(db):
+    """A notice from the library keeps its key and blanks, so each resident reads it in their language (#14)."""
+    db["announcements"].add_column("notice", str)
+    db["announcements"].add_column("notice_values", str)
 
 
 KINDS = {
@@ -207,10 +216,15 @@ def _day_bounds(day):
 
 # --- announcements (お知らせ) ---
 
-def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None, actor, op=None):
+def add_announcement(db, shelter_id, *, ja="", en="", notice=None, values=None, starts_at=None, ends_at=None, actor,
+                     op=None):
     """An announcement to residents in Japanese (and English), shown from `starts_at` (default now)
     until `ends_at` (None = until withdrawn). Times are ISO with an offset, or local Japan time
-    without one (as a tablet's datetime-local field sends them). Returns it."""
+    without one (as a tablet's datetime-local field sends them). `notice` (a key of the notices
+    library) with its blank `values` instead of ja/en: shown in each reader's language. Returns it."""
+    if notice:
+        values = notices.check_values(notice, values)
+        ja, en = notices.plain_text(notice, values, "ja"), notices.plain_text(notice, values, "en")
     starts = local_to_utc(starts_at) or now()
     ends_at = local_to_utc(ends_at)
     if ends_at and ends_at <= starts:
@@ -219,6 +233,9 @@ def add_announcement(db, shelter_id, *, ja, en="", starts_at=None, ends_at=None,
     plain, personal = privacy.split({
         "ja": free_text(ja, "お知らせ（日本語）", "announcement in Japanese", limit=500),
         "en": free_text(en, "お知らせ（英語）", "announcement in English", required=False, limit=500)})
+    # a notice of the library: its key and blank values travel plain (the blanks are times and places)
+    item["notice"] = notice or None
+    item["notice_values"] = json.dumps(values, ensure_ascii=False) if notice else None
     with write(db):
         access.require(actor, "announce", shelter_id)
         first = _first(db, op, "announcement.added")
@@ -236,10 +253,11 @@ def _announcement(db, announcement_id):
 
 @applies("announcement.added", live=False)
 def _announced(db, e):
-    db.execute("insert into announcements (id, shelter_id, ja, en, starts_at, ends_at, created_by, created_at) "
-               "values (?, ?, ?, ?, ?, ?, ?, ?)",
+    db.execute("insert into announcements (id, shelter_id, ja, en, notice, notice_values, starts_at, ends_at, "
+               "created_by, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                [e.data["id"], e.shelter_id, privacy.fact(e, "announcements", "ja"),
-                privacy.fact(e, "announcements", "en"), e.data["starts_at"], e.data["ends_at"], e.actor.user, e.at])
+                privacy.fact(e, "announcements", "en"), e.data.get("notice"), e.data.get("notice_values"),
+                e.data["starts_at"], e.data["ends_at"], e.actor.user, e.at])
 
 
 def withdraw_announcement(db, shelter_id, announcement_id, *, actor, op=None):
@@ -277,10 +295,13 @@ def _live(row, stamp):
 
 
 def current_announcements(db, shelter_id, at=None):
-    """The announcements shown to residents now: [{"id", "ja", "en", "starts_at", "ends_at"}],
-    newest first. Public: nothing here names a person or staff member."""
+    """The announcements shown to residents now: [{"id", "ja", "en", "notice", "values", "starts_at",
+    "ends_at"}], newest first. Public: nothing here names a person or staff member."""
     stamp = at or now()
-    return fetch_all(db, """
-        select id, ja, en, starts_at, ends_at from announcements
+    rows = fetch_all(db, """
+        select id, ja, en, notice, notice_values, starts_at, ends_at from announcements
         where shelter_id = ? and withdrawn_at is null and starts_at <= ? and (ends_at is null or ends_at > ?)
         order by starts_at desc, rowid desc""", [shelter_id, stamp, stamp])
+    for row in rows:
+        row["values"] = json.loads(row.pop("notice_values") or "{}")
+    return rows

@@ -8,7 +8,7 @@ from ..db import fetch_all, new_id, now, write
 from ..eventlog import applies, done, emit
 from . import access, clock, privacy
 from .text import free_text
-from .errors import Conflict, Invalid, NotFound, TooMany
+from .errors import N_, Conflict, Invalid, NotFound, TooMany
 
 migrations = Migrations("resident_requests")
 
@@ -66,7 +66,7 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
     """Record a request. Anonymous: no name or place is stored at all. From a phone, at most
     `limit` requests per client per `window_minutes` (429). Returns the request."""
     if not isinstance(category, str) or category not in CATEGORIES:
-        raise Invalid("種類を選んでください。", "Choose a category.")
+        raise Invalid(N_("Choose a category."))
     if not isinstance(source, str) or source not in SOURCES:
         raise Invalid("受付方法が不明です。", "Unknown source.")
     text = free_text(text, "要望の内容", "request")

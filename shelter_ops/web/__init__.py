@@ -6,8 +6,8 @@ from flask_wtf.csrf import CSRFError
 
 from ..db import get_db
 from ..domain import accounts, clock, shelters
-from ..domain.errors import DomainError, Forbidden
-from ..i18n import lang
+from ..domain.errors import N_, DomainError, Forbidden
+from ..i18n import lang, message_language
 from . import once
 
 
@@ -84,7 +84,7 @@ def wants_json():
 
 def error_response(error):
     if wants_json():
-        return jsonify(error=error.as_dict(lang())), error.status
+        return jsonify(error=error.as_dict(message_language())), error.status
     return render_template("error.html", error=error), error.status
 
 
@@ -137,17 +137,16 @@ def init_app(app):
     @app.errorhandler(CSRFError)
     def csrf_refused(_error):
         return error_response(DomainError(
-            "フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてやり直してください。",
-            "The form expired or was not sent by this site. Reload the page and try again.",
+            N_("The form expired or was not sent by this site. Reload the page and try again."),
             status=400, code="CSRF"))
 
     @app.errorhandler(404)
     def not_found(_error):
-        return error_response(DomainError("ページが見つかりません。", "Page not found.", status=404, code="NotFound"))
+        return error_response(DomainError(N_("Page not found."), status=404, code="NotFound"))
 
     @app.errorhandler(405)
     def not_allowed(_error):
-        return error_response(DomainError("この操作はできません。", "Method not allowed.", status=405,
+        return error_response(DomainError(N_("Method not allowed."), status=405,
                                           code="MethodNotAllowed"))
 
     @app.errorhandler(413)

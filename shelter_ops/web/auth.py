@@ -8,7 +8,8 @@ from .. import limiter
 from ..db import get_db
 from ..domain import accounts, shelters
 from ..domain.errors import Invalid
-from ..i18n import LANGUAGES
+from ..i18n import remember
+from ..languages import code_of
 from . import current_user
 
 bp = Blueprint("auth", __name__)
@@ -90,9 +91,12 @@ def logout():
 
 @bp.route("/lang/<code>")
 def switch_language(code):
-    """Remember the chosen language and go back to the page."""
-    if code in LANGUAGES:
-        session["lang"] = code
+    """Remember the chosen language (a cookie) and go back to the page."""
+    code = code_of(code)
     back = urlsplit(request.referrer or "")
     target = back.path + ("?" + back.query if back.query else "") if back.netloc == request.host else ""
-    return redirect(safe_next(target) or url_for("auth.index"))
+    response = redirect(safe_next(target) or url_for("auth.index"))
+    if code:
+        session["lang"] = code
+        remember(response, code)
+    return response

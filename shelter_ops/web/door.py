@@ -14,7 +14,7 @@ from offline_print import geo
 from .. import limiter, live
 from ..db import get_db
 from ..domain import households, paper, prereg, shelters
-from ..domain.errors import DomainError, Invalid, NotFound
+from ..domain.errors import N_, DomainError, Invalid, NotFound
 
 bp = Blueprint("door", __name__)
 
@@ -152,7 +152,7 @@ def _household_for(token):
     try:
         household_id = _signer().loads(token)
     except BadSignature:
-        raise NotFound("このページは見つかりません。", "This page does not exist.") from None
+        raise NotFound(N_("This page does not exist.")) from None
     return households.get(get_db(), household_id, include_sensitive=False, include_hidden=False)
 
 
@@ -250,7 +250,7 @@ def prereg_page():
         household, persons = household_from_form(request.form)
         try:
             if not persons:
-                raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
+                raise Invalid(N_("Enter at least one person."))
             cleaned = households.clean_household(household)
             cleaned_persons = [households.clean_person(p) for p in persons]
             for person in cleaned_persons:  # back to plain lists for the card

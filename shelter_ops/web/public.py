@@ -136,13 +136,14 @@ def map_points(rows, position=None, width=640, height=420, pad=28, lang="ja"):
     def project(c):
         return round(width / 2 + (c[0] - cx) * scale, 1), round(height / 2 + (c[1] - cy) * scale, 1)
 
-    en = lang == "en"
+    from ..languages import JAPANESE, word
+
+    japanese = lang in JAPANESE
 
     def shown(r):
         stale = r["stale"] and r["state"] == "open"
-        words = label(r)
-        return {"level": "stale" if stale else r["level"], "words": words[1] if en else words[0],
-                "name": (r["name_en"] or r["name"]) if en else r["name"]}
+        return {"level": "stale" if stale else r["level"], "words": word(lang, label(r)),
+                "name": r["name"] if japanese else (r["name_en"] or r["name"])}
 
     points = [{"n": n, "record": r, "x": project(c)[0], "y": project(c)[1], **shown(r)}
               for (n, r), c in zip(placed, coords)]
@@ -183,14 +184,14 @@ def _page_globals():
 @bp.route("/")
 def index():
     """Which shelters are open and how full, nearest first when the phone shares its location."""
-    from ..i18n import lang
+    from ..i18n import lang, reads_japanese
 
     position = here()
     rows = records()
     numbers = numbering.shelter_numbers(rows)  # the paper map's numbers too
     for row in rows:
         row["number"] = numbers[numbering.key_of(row)]
-    rows = sort_records(rows, position, lang())
+    rows = sort_records(rows, position, "ja" if reads_japanese() else "en")
     return render_template("public/index.html", shelters=rows, position=position,
                            map=map_points(rows, position, lang=lang()),
                            refresh=PAGE_REFRESH,
@@ -231,8 +232,18 @@ def _feed(name, mimetype, encode):
 def _status_json(rows):
     body = {"municipality_code": current_app.config["MUNICIPALITY_CODE"],
             "stale_minutes": current_app.config["STALE_MINUTES"],
+            "level_labels": level_labels(),
             "shelters": rows}
     return json.dumps(body, ensure_ascii=False, sort_keys=True)
+
+
+def level_labels():
+    """{level: {language code: word}} for every evacuee language: a sign or an app shows each
+    shelter's level in its reader's language from `level` (and `stale`: the key "stale")."""
+    from ..languages import LANGUAGES, word
+
+    levels = {**capacity.LEVELS, "stale": capacity.STALE_LABEL}
+    return {level: {language.code: word(language.code, pair) for language in LANGUAGES} for level, pair in levels.items()}
 
 
 def _status_csv(rows):

@@ -1,9 +1,10 @@
 """Tablet screens for running the days: the daily log (運営日誌), announcements, residents' requests inbox."""
-from flask import Blueprint, redirect, render_template, request, url_for
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 
 from ..db import get_db
-from ..domain import clock, daylog, resident_requests, shelters, supplies
-from ..domain.errors import Invalid
+from ..domain import clock, daylog, notices, resident_requests, shelters, supplies
+from ..domain.errors import Invalid, NotFound
+from ..languages import LANGUAGES
 from . import current_actor, login_required, shelter_for, shelter_tool
 
 bp = Blueprint("running", __name__, url_prefix="/running")
@@ -44,11 +45,14 @@ def add_entry(ref):
 @bp.route("/<ref>/announcements")
 @login_required
 def announcements(ref):
-    """The announcements editor: write in ja and en, choose start and end, take one down."""
+    """The announcements editor: pick a ready-made notice (shown in every resident's language) and
+    fill its blanks, or write in ja and en; choose start and end; take one down."""
     shelter = shelter_for(ref)
+    chosen = notices.get(request.args["notice"]) if request.args.get("notice") else None
     return render_template("running/announcements.html", shelter=shelter, ref=shelters.ref(shelter),
                            items=daylog.announcements(get_db(), shelter["id"]),
-                           done=request.args.get("done"))
+                           done=request.args.get("done"), topics=notices.topics(), chosen=chosen,
+                           notice_title=notices.title, preview=notices.preview, languages=LANGUAGES)
 
 
 @bp.route("/<ref>/announcements", methods=["POST"])
@@ -56,10 +60,35 @@ def announcements(ref):
 def add_announcement(ref):
     shelter = shelter_for(ref)
     form = request.form
+    notice = form.get("notice") or None
+    values = {k[len("blank_"):]: v for k, v in form.items() if k.startswith("blank_")}
     daylog.add_announcement(get_db(), shelter["id"], ja=form.get("ja", ""), en=form.get("en", ""),
+                            notice=notice, values=values,
                             starts_at=form.get("starts_at") or None, ends_at=form.get("ends_at") or None,
                             actor=current_actor())
     return redirect(url_for("running.announcements", ref=ref, done="added"))
+
+
+@bp.route("/<ref>/announcements/<announcement_id>/sheet.pdf")
+@login_required
+def announcement_sheet(ref, announcement_id):
+    """A published ready-made notice as a printed sheet in every evacuee language at once."""
+    import json
+
+    from offline_print import notice as notice_sheet
+
+    shelter = shelter_for(ref)
+    item = next((a for a in daylog.announcements(get_db(), shelter["id"]) if a["id"] == announcement_id), None)
+    if item is None or not item.get("notice"):
+        raise NotFound("文例のお知らせが見つかりません。", "No such ready-made notice.")
+    values = json.loads(item["notice_values"] or "{}")
+    sheet = notice_sheet.render(
+        shelter_name=shelter["name"], printed_at=clock.utc_to_local(daylog.now()),
+        texts=[(language.code, language.endonym, str(notices.render(item["notice"], values, language.code)))
+               for language in LANGUAGES])
+    return Response(sheet.pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="notice-{item["notice"]}.pdf"',
+                             "X-Languages-Missing": " ".join(sheet.missing)})
 
 
 @bp.route("/<ref>/announcements/<announcement_id>/withdraw", methods=["POST"])

@@ -245,7 +245,7 @@ def test_a_shelters_first_hour_in_real_browsers(playwright_api, served, tmp_path
         screenshot(display, shots, "10-entrance-display")
 
         # 7. switching to English
-        public.click("a.lang[lang=en]")
+        public.click(".language-switch a[data-lang=en]")  # evacuee pages: the switch of every language
         public.wait_for_load_state()
         assert public.evaluate("document.documentElement.lang") == "en"
         label_en = public.locator(f'li.status-row[data-kyotsu="{ref}"] [data-field=label]').inner_text().strip()

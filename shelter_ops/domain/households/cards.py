@@ -6,7 +6,7 @@ import unicodedata
 from datetime import date
 
 from .. import clock
-from ..errors import Conflict, Invalid
+from ..errors import N_, Conflict, Invalid
 from ..text import clean
 from .vocabulary import AGE_BANDS, ALLERGENS, CARE_CODES, CONSENT, HOME_DAMAGE, PERSONAL_COLUMNS, SEXES, STAYING
 
@@ -107,23 +107,22 @@ def clean_person(data):
     birth = clean_text(data.get("birth_date"), 10)
     age = data.get("age")
     if isinstance(age, (list, dict, bool, float)):
-        raise Invalid("年齢は数字で入力してください。", "Enter the age as a whole number.")
+        raise Invalid(N_("Enter the age as a whole number."))
     if birth:
         try:
             age_from_birth = _age_from(birth)
         except ValueError:
-            raise Invalid(f"生年月日は 2001-04-01 の形で入力してください: {birth}",
-                          f"Enter the date of birth like 2001-04-01: {birth}") from None
+            raise Invalid(N_("Enter the date of birth like 2001-04-01: %(birth)s"), params={"birth": birth}) from None
         if not 0 <= age_from_birth <= 130:
-            raise Invalid(f"生年月日が正しくありません: {birth}", f"The date of birth is not plausible: {birth}")
+            raise Invalid(N_("The date of birth is not plausible: %(birth)s"), params={"birth": birth})
         age = age_from_birth
     elif age not in (None, ""):
         try:
             age = int(unicodedata.normalize("NFKC", str(age)).strip())
         except ValueError:
-            raise Invalid(f"年齢は数字で入力してください: {age}", f"Enter the age as a number: {age}") from None
+            raise Invalid(N_("Enter the age as a number: %(age)s"), params={"age": age}) from None
         if not 0 <= age <= 130:
-            raise Invalid(f"年齢が正しくありません: {age}", f"The age is not plausible: {age}")
+            raise Invalid(N_("The age is not plausible: %(age)s"), params={"age": age})
     else:
         age = None
     out["birth_date"] = birth

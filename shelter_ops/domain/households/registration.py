@@ -3,7 +3,7 @@ someone staying outside), a scan checks it in, and staff change where it stays."
 from ...db import new_id, write
 from ...eventlog import applies, done, emit
 from .. import access, codes, prereg
-from ..errors import Conflict, Invalid, NotFound
+from ..errors import N_, Conflict, Invalid, NotFound
 from .cards import as_record, clean_household, clean_person, require_open, split_household, split_person
 from .movements import record
 from .roster import elsewhere, get, household_at
@@ -35,9 +35,9 @@ def register(db, shelter_id, household, persons, *, actor, source, status="pendi
     people = [clean_person(p) for p in (persons or [])
               if any(v not in (None, "", [], False) for v in as_record(p, "人", "person").values())]
     if not people:
-        raise Invalid("少なくとも1人を入力してください。", "Enter at least one person.")
+        raise Invalid(N_("Enter at least one person."))
     if len(people) > MAX_PERSONS:
-        raise Invalid(f"1世帯は{MAX_PERSONS}人までです。", f"A household has at most {MAX_PERSONS} persons.")
+        raise Invalid(N_("A household has at most %(n)s persons."), params={"n": MAX_PERSONS})
     with write(db):
         first = done(db, request_id)
         if first is not None:
