@@ -368,15 +368,23 @@ def _apply_tolerant(db, row):
     db.execute("release savepoint replay_event")
 
 
-def done(db, op):
-    """The first event of operation `op`, or None: a retried request finds what it did the first time."""
+def done(db, op, *, kind=None):
+    """The first event of operation `op`, or None: a retried request finds what it did the first time.
+    With `kind` (an event kind or a prefix such as "supply."), an op that did something else is a
+    reused Idempotency-Key: refused (409)."""
     if not op:
         return None
     cur = db.execute("select * from events where op = ? order by origin, seq limit 1", [op])
     row = cur.fetchone()
     if row is None:
         return None
-    return from_row(db, dict(zip([c[0] for c in cur.description], row)))
+    first = from_row(db, dict(zip([c[0] for c in cur.description], row)))
+    if kind is not None and not first.kind.startswith(kind):
+        from .domain.errors import Conflict
+
+        raise Conflict("この Idempotency-Key は別の操作で使われています。",
+                       "This Idempotency-Key was used for another request.", code="IdempotencyKeyReused")
+    return first
 
 
 def rows(db, *, after_rowid=0, limit=1000):

@@ -11,7 +11,7 @@ import zipfile
 from sqlite_utils.migrations import Migrations
 
 from ..db import parse_time, write
-from ..eventlog import applies, emit
+from ..eventlog import applies, done, emit
 from . import access, households, privacy, reports, shelters
 from .errors import Conflict, Invalid
 from .text import csv_row
@@ -110,7 +110,7 @@ def consolidate(db, from_id, to_id, *, actor, role=None, confirmed=False, op=Non
         source = shelters.get(db, from_id)
         access.require(who, "consolidate", source["id"])
         target = shelters.get(db, to_id)
-        first = _done(db, op, "shelter.consolidated")
+        first = done(db, op, kind="shelter.consolidated")
         if first is not None:
             return {**{k: first.data[k] for k in ("households", "persons", "heads")}, "to": target}
         if source["id"] == target["id"]:
@@ -130,15 +130,6 @@ def consolidate(db, from_id, to_id, *, actor, role=None, confirmed=False, op=Non
                                           "heads": heads}, actor=who, shelter_id=source["id"], op=op)
     return {"households": moved["households"], "persons": persons, "heads": heads, "to": target}
 
-
-def _done(db, op, kind):
-    from ..eventlog import done
-
-    first = done(db, op)
-    if first is not None and first.kind != kind:
-        raise Conflict("この Idempotency-Key は別の操作で使われています。",
-                       "This Idempotency-Key was used for another request.")
-    return first
 
 
 def _closing_row(db, shelter_id, **values):

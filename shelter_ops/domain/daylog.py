@@ -103,20 +103,13 @@ def add_entry(db, shelter_id, *, kind, text, author, day=None, period=None, coun
     plain, personal = privacy.split({"text": free_text(text, "内容", "text", required=period is None, limit=2000)})
     with write(db):
         access.require(author, "write_log", shelter_id)
-        first = _first(db, op, "daylog.entry_added")
+        first = done(db, op, kind="daylog.entry_added")
         if first is not None:
             return _entry(db, first.data["id"])
         emit(db, "daylog.entry_added", {**entry, **plain}, personal=personal, actor=author, shelter_id=shelter_id,
              op=op)
         return _entry(db, entry["id"])
 
-
-def _first(db, op, kind):
-    first = done(db, op)
-    if first is not None and first.kind != kind:
-        raise Conflict("この Idempotency-Key は別の操作で使われています。",
-                       "This Idempotency-Key was used for another request.")
-    return first
 
 
 def _entry(db, entry_id):
@@ -238,7 +231,7 @@ def add_announcement(db, shelter_id, *, ja="", en="", notice=None, values=None, 
     item["notice_values"] = json.dumps(values, ensure_ascii=False) if notice else None
     with write(db):
         access.require(actor, "announce", shelter_id)
-        first = _first(db, op, "announcement.added")
+        first = done(db, op, kind="announcement.added")
         if first is not None:
             return _announcement(db, first.data["id"])
         emit(db, "announcement.added", {**item, **plain}, personal=personal, actor=actor, shelter_id=shelter_id,
@@ -264,7 +257,7 @@ def withdraw_announcement(db, shelter_id, announcement_id, *, actor, op=None):
     """Take an announcement down now."""
     with write(db):
         access.require(actor, "announce", shelter_id)
-        if _first(db, op, "announcement.withdrawn") is not None:
+        if done(db, op, kind="announcement.withdrawn") is not None:
             return
         rows = fetch_all(db, "select * from announcements where id = ? and shelter_id = ?", [announcement_id, shelter_id])
         if not rows:

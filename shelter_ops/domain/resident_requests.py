@@ -77,7 +77,7 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
     with write(db):
         if source == "paper":  # keyed in by staff from a paper slip; a phone needs no account
             access.require(actor, "key_in_resident_request", shelter_id)
-        first = _first(db, op, "resident_request.received")
+        first = done(db, op, kind="resident_request.received")
         if first is not None:
             return get(db, first.data["id"])
         if client:
@@ -99,13 +99,6 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
              shelter_id=shelter_id, op=op)
     return get(db, item["id"])
 
-
-def _first(db, op, kind):
-    first = done(db, op)
-    if first is not None and first.kind != kind:
-        raise Conflict("この Idempotency-Key は別の操作で使われています。",
-                       "This Idempotency-Key was used for another request.")
-    return first
 
 
 @applies("resident_request.received", live=False)
@@ -130,7 +123,7 @@ def mark_handled(db, shelter_id, request_id, *, note="", actor, op=None):
                                                                limit=1000) or None})
     with write(db):
         access.require(actor, "handle_resident_request", shelter_id)
-        if _first(db, op, "resident_request.handled") is not None:
+        if done(db, op, kind="resident_request.handled") is not None:
             return get(db, request_id)
         item = get(db, request_id)
         if item["shelter_id"] != shelter_id:

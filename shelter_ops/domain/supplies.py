@@ -145,15 +145,6 @@ def _require_role(role, roles):
                         "Only HQ can do this." if roles == ("hq",) else "Your role cannot do this.")
 
 
-def _first(db, op, prefix):
-    """The first event of a retried operation (None the first time); a key used for another kind of request
-    is refused (409)."""
-    first = done(db, op)
-    if first is not None and not first.kind.startswith(prefix):
-        raise Conflict("この Idempotency-Key は別の操作で使われています。",
-                       "This Idempotency-Key was used for another request.")
-    return first
-
 
 # --- the ledger ---
 
@@ -177,7 +168,7 @@ def record_move(db, shelter_id, *, item, unit, direction, quantity, expiry=None,
     plain, personal = privacy.split({"note": free_text(note, "備考", "note", required=False, limit=500, fold=True)})
     with write(db):
         access.require(actor, "record_supplies", shelter_id)
-        first = _first(db, op, "supply.")
+        first = done(db, op, kind="supply.")
         if first is not None:
             return _move(db, first.data["id"])
         if direction == "out":
@@ -259,7 +250,7 @@ def create_request(db, shelter_id, *, item, quantity, unit, priority="normal", w
     plain, personal = privacy.split({"note": free_text(note, "備考", "note", required=False, limit=500, fold=True)})
     with write(db):
         access.require(actor, "request_supplies", shelter_id)
-        first = _first(db, op, "supply_request.requested")
+        first = done(db, op, kind="supply_request.requested")
         if first is not None:
             return get_request(db, first.data["id"])
         emit(db, "supply_request.requested", {**request, **plain}, personal=personal, actor=actor,
@@ -321,7 +312,7 @@ def advance_request(db, request_id, to, *, actor, role=None, reason="", received
     reason = free_text(reason, "理由", "reason", required=False, limit=500, fold=True)
     with write(db):
         request = get_request(db, request_id)
-        if _first(db, op, "supply_request.") is not None:
+        if done(db, op, kind="supply_request.") is not None:
             return request
         current = request["status"]
         if current == to:
