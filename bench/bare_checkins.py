@@ -1,7 +1,7 @@
 """The fair baseline for check-ins: the same server stack as run.py in gevent mode (gevent's pywsgi with
 geventwebsocket's handler and TCP_NODELAY, a Flask app, sqlite3 in WAL with synchronous=FULL) and the same
 SQL writes as a desk registration checked in at once (BEGIN IMMEDIATE; the subject key, the event, the
-household, its persons, the movement; COMMIT), without our layers: no token check, no schema check of the
+household, its persons, the movement, the stored answer for the Idempotency-Key; COMMIT), without our layers: no token check, no schema check of the
 body, no validation, no idempotency lookup, no sealing, no live update.
 
 python -m bench.bare_checkins PORT DB_PATH
@@ -10,6 +10,7 @@ from gevent import monkey
 
 monkey.patch_all()  # as run.py does in gevent mode
 
+import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import socket  # noqa: E402
@@ -71,11 +72,17 @@ def checkin():
         conn.execute("insert into movements (id, event_id, shelter_id, at, direction, persons, cause, household_id) "
                      "values (?, ?, ?, ?, 'in', ?, 'check-in', ?)",
                      [f"{event_id}:in", event_id, "bare", at, len(persons), household_id])
+        response = jsonify(household={"id": household_id, "reception_number": None,
+                                      "persons": [{"name": p.get("name")} for p in persons]})
+        conn.execute("insert or replace into idempotency (user_id, method, path, key, body_hash, status, mimetype, "
+                     "body, at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     ["bench-hq", "POST", request.path, request.headers.get("Idempotency-Key"),
+                      hashlib.sha256(request.get_data()).hexdigest(), 201, response.mimetype, response.get_data(), at])
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return jsonify(household={"id": household_id}), 201
+    return response, 201
 
 
 def no_delay(handler_class):

@@ -65,6 +65,7 @@ def connect(path):
         Path(path).parent.mkdir(parents=True, exist_ok=True)  # the folder went away since
         conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
     db = sqlite_utils.Database(conn)
+    db.file_path = path  # which file, for per-file bookkeeping (web/once.py's pruning)
     db.execute("PRAGMA journal_mode=WAL")
     # FULL: a shelter's usual failure is a power cut, and NORMAL in WAL mode may lose the last
     # acknowledged commits then (docs/architecture.md, "Durability")

@@ -10,6 +10,7 @@ from flask import request
 from flask.json.provider import DefaultJSONProvider
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_talisman import Talisman
 
 # Rate limits for sign-in and the door form (Flask-Limiter; storage from RATELIMIT_STORAGE_URI)
 limiter = Limiter(key_func=get_remote_address)
@@ -162,9 +163,21 @@ def content_security_policy(template_folder):
     }
 
 
+class _Talisman(Talisman):
+    """Flask-Talisman, with each policy header built once instead of on every response (our CSP has
+    no nonces: inline handlers are allowed by hash): a tenth of a trivial request's time."""
+
+    def _parse_policy(self, policy):
+        if getattr(request, "csp_nonce", None):
+            return super()._parse_policy(policy)
+        built = self.__dict__.setdefault("_built_policies", {})
+        if id(policy) not in built:
+            built[id(policy)] = (policy, super()._parse_policy(policy))  # holding `policy` keeps its id its own
+        return built[id(policy)][1]
+
+
 def init_app(app):
     """Cookie flags, security headers, proxies, request limits and the rate limiter."""
-    from flask_talisman import Talisman
     from werkzeug.middleware.proxy_fix import ProxyFix
 
     config = app.config
@@ -176,7 +189,7 @@ def init_app(app):
     config["SESSION_COOKIE_HTTPONLY"] = True
     config["SESSION_COOKIE_SECURE"] = bool(config["SECURE_COOKIES"])
     app.json = LimitedJSONProvider(app)
-    Talisman(app, force_https=False, strict_transport_security=bool(config["SECURE_COOKIES"]),
+    _Talisman(app, force_https=False, strict_transport_security=bool(config["SECURE_COOKIES"]),
              session_cookie_secure=bool(config["SECURE_COOKIES"]), session_cookie_samesite="Lax",
              frame_options="DENY", referrer_policy="same-origin",
              content_security_policy=content_security_policy(app.template_folder))
@@ -184,6 +197,13 @@ def init_app(app):
     config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
     limiter.init_app(app)
+    # Every limit here is on a decorated view (sign-in, the door), which checks its own limits. The
+    # app-wide check that init_app adds is for default and blueprint limits, which we have none of:
+    # dropped, it no longer costs every other request a fifth of a /health (docs/PERFORMANCE.md).
+    manager = limiter.limit_manager
+    if manager.default_limits or manager.application_limits or manager._blueprint_limits:
+        raise RuntimeError("app-wide rate limits need the limiter's app-wide check: keep it")
+    app.before_request_funcs[None].remove(limiter._check_request_limit)
 
     @app.before_request
     def json_size():

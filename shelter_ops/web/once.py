@@ -197,8 +197,17 @@ def form_finish(response):
     return response
 
 
+PRUNE_SECONDS = 60  # old answers are deleted at most this often (by the app's clock), not on every write
+_pruned_at = {}  # database file -> when this process last deleted old answers
+
+
 def _prune(db):
-    cutoff = (clock.utcnow() - timedelta(hours=KEEP_HOURS)).replace(microsecond=0).isoformat()
+    now, where = clock.utcnow(), getattr(db, "file_path", None)
+    last = _pruned_at.get(where)
+    if last is not None and timedelta(0) <= now - last < timedelta(seconds=PRUNE_SECONDS):
+        return
+    _pruned_at[where] = now
+    cutoff = (now - timedelta(hours=KEEP_HOURS)).replace(microsecond=0).isoformat()
     db.execute("delete from form_tokens where at < ?", [cutoff])
     db.execute("delete from idempotency where at < ?", [cutoff])
 

@@ -3,6 +3,7 @@ import functools
 import importlib
 import re
 
+import fastjsonschema
 import jsonschema
 
 from flask import Blueprint, g, jsonify, request
@@ -108,14 +109,15 @@ def validate_body():
     """Check a JSON body against the operation's schema in the OpenAPI document, so a wrongly typed
     field is a 400 naming the field, in every module alike, before any domain code sees it."""
     rule = _placeholders(request.url_rule.rule) if request.url_rule else ""
-    required, validator = _body_validators().get((rule, request.method), (False, None))
+    required, is_valid, validator = _body_validators().get((rule, request.method), (False, None, None))
     if validator is None or (not required and not request.get_data()):
         return None
     data = request.get_json(silent=True)
     if data is None:
         raise Invalid("JSON を送ってください。", "Send a JSON body.")
-    if validator.is_valid(data):  # the check-in hot path: no error collection for a good body
+    if is_valid(data):  # the check-in hot path: compiled code, no error collection for a good body
         return None
+    # (where the two disagree, e.g. fastjsonschema's stricter formats, jsonschema's verdict stands)
     # a missing field is left to the domain, whose message says what the field is for
     errors = (e for e in validator.iter_errors(data) if e.validator != "required")
     error = jsonschema.exceptions.best_match(errors)
@@ -141,7 +143,9 @@ bp.teardown_request(once.api_teardown)
 
 @functools.lru_cache(maxsize=None)
 def _body_validators():
-    """{(flask rule, method): (body required?, validator of the body)}, from the OpenAPI document."""
+    """{(flask rule, method): (body required?, fast yes/no check, validator that explains)}, from the
+    OpenAPI document. fastjsonschema compiles the schema to Python (~20x faster on a good body);
+    jsonschema, only on a bad one, finds the error that best names the field."""
     found = {}
     for path, operations in spec()["paths"].items():
         rule = _placeholders(bp.url_prefix + path)
@@ -149,8 +153,23 @@ def _body_validators():
             body = operation.get("requestBody", {})
             if "application/json" in body.get("content", {}):
                 schema = _nullable(body["content"]["application/json"]["schema"])
-                found[(rule, method.upper())] = (body.get("required", False), jsonschema.Draft4Validator(schema))
+                found[(rule, method.upper())] = (body.get("required", False), _compiled(schema),
+                                                 jsonschema.Draft4Validator(schema))
     return found
+
+
+def _compiled(schema):
+    """A function: body → True when it matches `schema` (draft 4, as jsonschema checks it)."""
+    check = fastjsonschema.compile({"$schema": "http://json-schema.org/draft-04/schema#", **schema},
+                                   handlers={}, use_default=False)
+
+    def is_valid(data):
+        try:
+            check(data)
+        except fastjsonschema.JsonSchemaException:
+            return False
+        return True
+    return is_valid
 
 
 def _nullable(schema):
