@@ -3,7 +3,6 @@ import contextlib
 import os
 import sqlite3
 import threading
-import uuid
 from pathlib import Path
 
 import sqlite_utils
@@ -20,7 +19,11 @@ AFTER_COMMIT = []
 
 
 def new_id():
-    return str(uuid.uuid4())
+    """A new row id: time-ordered (UUIDv7), so new households, persons and movements go to the end of
+    their indexes instead of a random page each (fewer pages written per commit)."""
+    from .eventlog import uuid7
+
+    return uuid7()
 
 
 def fetch_all(db, sql, args=()):

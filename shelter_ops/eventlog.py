@@ -356,16 +356,51 @@ def apply_row(db, row):
     touched(db, row["shelter_id"], handler.live)
 
 
-def _apply_tolerant(db, row):
-    """Apply, or, where the event's step was refused when it arrived (a sync conflict), skip it again."""
+def store_and_apply(db, rows, *, refused=None):
+    """Append events from elsewhere (a replay, a node's batch) to the log and apply each in order, inside
+    write(). Returns {"applied", "local", "refused"} counts.
+
+    An event the GUARDS keep out stays in the log unapplied ("local"). An event whose step is no longer
+    legal here (a DomainError from its handler) stays in the log too, without its effect, and
+    `refused(row, error)` is told. Optimistic: one savepoint for the whole lot, since refusals are rare;
+    after one, the lot is rolled back and done again with a savepoint per event."""
     from .domain.errors import DomainError
 
-    db.execute("savepoint replay_event")
+    db.execute("savepoint store_and_apply")
     try:
-        apply_row(db, row)
+        counts = _store_all(db, rows, per_event=False, refused=refused)
     except DomainError:
-        db.execute("rollback to savepoint replay_event")
-    db.execute("release savepoint replay_event")
+        db.execute("rollback to savepoint store_and_apply")
+        counts = _store_all(db, rows, per_event=True, refused=refused)
+    db.execute("release savepoint store_and_apply")
+    return counts
+
+
+def _store_all(db, rows, *, per_event, refused):
+    from .domain.errors import DomainError
+
+    counts = {"applied": 0, "local": 0, "refused": 0}
+    insert = db.conn.execute
+    for row in rows:
+        insert(_INSERT, [row[c] for c in COLUMNS])
+        if not all(guard(db, row) for guard in GUARDS):
+            counts["local"] += 1
+            continue
+        if not per_event:
+            apply_row(db, row)
+            counts["applied"] += 1
+            continue
+        db.execute("savepoint apply_event")
+        try:
+            apply_row(db, row)
+            counts["applied"] += 1
+        except DomainError as error:
+            db.execute("rollback to savepoint apply_event")
+            counts["refused"] += 1
+            if refused is not None:
+                refused(row, error)
+        db.execute("release savepoint apply_event")
+    return counts
 
 
 def done(db, op, *, kind=None):
@@ -441,10 +476,7 @@ def replay(source, target, *, batch=5000, progress=None):
         if not chunk:
             break
         with write(target):
-            for row in chunk:
-                target.execute(_INSERT, [row[c] for c in COLUMNS])
-                if all(guard(target, row) for guard in GUARDS):
-                    _apply_tolerant(target, row)
+            store_and_apply(target, chunk)  # a step refused when it first arrived is skipped again
         applied += len(chunk)
         last = chunk[-1]["rowid"]
         if progress is not None:

@@ -14,6 +14,7 @@ answered a supply request the shelter had cancelled) is kept in the log, its eff
 recorded as a conflict that both sides see.
 """
 import base64
+import functools
 import gzip
 import json
 import os
@@ -209,27 +210,46 @@ def receive(db, rows, keys, *, allowed=None, whole_streams=True):
         for row in rows:
             if allowed is not None:
                 allowed(row)
-        for subject, shelter_id, secret in keys:
-            db.execute("insert or ignore into subject_keys (subject, shelter_id, key, created_at) values (?, ?, ?, ?)",
-                       [subject, shelter_id, secret, clock.now()])
-        origins = set()
+        now = clock.now()
+        db.conn.executemany("insert or ignore into subject_keys (subject, shelter_id, key, created_at) "
+                            "values (?, ?, ?, ?)", [(subject, shelter_id, secret, now)
+                                                    for subject, shelter_id, secret in keys])
+        known = _known(db, [row["id"] for row in rows])
+        ready, expected = [], {}  # origin -> the sequence number that may be applied next
         for row in sorted(rows, key=lambda r: (r["origin"], r["seq"])):
-            origins.add(row["origin"])
-            if db.execute("select 1 from events where id = ?", [row["id"]]).fetchone():
+            if row["id"] in known:
                 counts["known"] += 1
                 continue
-            if whole_streams and row["seq"] != gap_free(db, row["origin"]) + 1:
-                if row["seq"] > gap_free(db, row["origin"]):
-                    db.execute("insert or ignore into sync_held (id, origin, seq, row) values (?, ?, ?, ?)",
-                               [row["id"], row["origin"], row["seq"], json.dumps(_portable(row))])
-                    counts["held"] += 1
-                else:
-                    counts["known"] += 1
+            known.add(row["id"])
+            if not whole_streams:
+                ready.append(row)
                 continue
-            _store_and_apply(db, row, counts)
-        for origin in origins if whole_streams else ():
+            origin = row["origin"]
+            if origin not in expected:
+                expected[origin] = gap_free(db, origin) + 1
+            if row["seq"] == expected[origin]:
+                ready.append(row)
+                expected[origin] += 1
+            elif row["seq"] > expected[origin]:
+                db.execute("insert or ignore into sync_held (id, origin, seq, row) values (?, ?, ?, ?)",
+                           [row["id"], origin, row["seq"], json.dumps(_portable(row))])
+                counts["held"] += 1
+            else:
+                counts["known"] += 1
+        _store_and_apply(db, ready, counts)
+        for origin in {row["origin"] for row in rows} if whole_streams else ():
             _drain_held(db, origin, counts)
     return counts
+
+
+def _known(db, ids):
+    """Which of these event ids this database holds already."""
+    found = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        found.update(r[0] for r in db.execute(f"select id from events where id in ({','.join('?' * len(part))})",
+                                              part))
+    return found
 
 
 def _portable(row):
@@ -247,23 +267,33 @@ def _drain_held(db, origin, counts):
         row["sealed"] = _unb64(row["sealed"])
         db.execute("delete from sync_held where id = ?", [held[0]])
         counts["held"] -= 1
-        _store_and_apply(db, row, counts)
+        _store_and_apply(db, [row], counts)
 
 
-def _store_and_apply(db, row, counts):
-    db.execute(eventlog._INSERT, [row[c] for c in eventlog.COLUMNS])
-    if not permitted(db, row):
-        counts["local"] += 1  # kept in the log, never applied here (replay skips it the same way)
-    elif apply_or_record_conflict(db, row):
-        counts["applied"] += 1
-    else:
-        counts["conflicts"] += 1
+def _store_and_apply(db, rows, counts):
+    """Append and apply (eventlog.store_and_apply); a step no longer legal here is kept in the log and
+    listed in sync_conflicts for HQ to see, never merged silently."""
+    done = eventlog.store_and_apply(db, rows, refused=lambda row, refusal: _record_conflict(db, row, refusal))
+    counts["applied"] += done["applied"]
+    counts["local"] += done["local"]  # kept in the log, never applied here (replay skips it the same way)
+    counts["conflicts"] += done["refused"]
+
+
+def _record_conflict(db, row, refusal):
+    db.execute("insert or replace into sync_conflicts (event_id, kind, shelter_id, origin, reason_ja, reason_en, "
+               "at) values (?, ?, ?, ?, ?, ?, ?)",
+               [row["id"], row["kind"], row["shelter_id"], row["origin"], refusal.ja, refusal.en, row["at"]])
 
 
 def _node_shelters(db, origin):
-    row = db.execute("select shelter_ids from nodes where id = ?", [origin]).fetchone() \
-        if "nodes" in db.table_names() else None
-    return None if row is None else set(json.loads(row[0] or "[]"))
+    row = db.execute("select shelter_ids from nodes where id = ?", [origin]).fetchone()
+    return None if row is None else _shelter_set(row[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _shelter_set(shelter_ids_json):
+    """A node's shelters as a set, parsed once per distinct list (asked for every event received)."""
+    return frozenset(json.loads(shelter_ids_json or "[]"))
 
 
 def permitted(db, row):
@@ -272,28 +302,10 @@ def permitted(db, row):
     shelters = _node_shelters(db, row["origin"])
     if shelters is None:
         return True  # this install's own events, or HQ's arriving at a node
-    data = json.loads(row["payload"] or "{}")
-    return row["shelter_id"] in shelters or data.get("from") in shelters
+    return row["shelter_id"] in shelters or json.loads(row["payload"] or "{}").get("from") in shelters
 
 
 eventlog.GUARDS.append(permitted)
-
-
-def apply_or_record_conflict(db, row):
-    """Apply a stored event; when its step is no longer legal here, keep it (it happened) but record the
-    conflict instead of its effect. True when applied."""
-    db.execute("savepoint apply_event")
-    try:
-        eventlog.apply_row(db, row)
-    except DomainError as refusal:
-        db.execute("rollback to savepoint apply_event")
-        db.execute("insert or replace into sync_conflicts (event_id, kind, shelter_id, origin, reason_ja, reason_en, "
-                   "at) values (?, ?, ?, ?, ?, ?, ?)",
-                   [row["id"], row["kind"], row["shelter_id"], row["origin"], refusal.ja, refusal.en, row["at"]])
-        db.execute("release savepoint apply_event")
-        return False
-    db.execute("release savepoint apply_event")
-    return True
 
 
 def conflicts(db, shelter_ids=None):
@@ -316,8 +328,8 @@ def refuse_unless_own(node):
             raise Forbidden("この端末は自分の記録しか送れません（別の端末の記録が含まれています）。",
                             "A node may send only its own events (this batch holds another origin's).",
                             code="ForeignOrigin")
-        data = json.loads(row["payload"] or "{}")
-        if row["shelter_id"] is not None and row["shelter_id"] not in shelters and data.get("from") not in shelters:
+        if row["shelter_id"] is not None and row["shelter_id"] not in shelters \
+                and json.loads(row["payload"] or "{}").get("from") not in shelters:
             raise Forbidden("この端末の担当でない避難所の記録が含まれています。",
                             "This batch holds events of a shelter this node does not serve.",
                             code="ForeignShelter")

@@ -215,3 +215,32 @@ def test_the_hq_screen_lists_nodes_and_the_node_screen_syncs_at_a_tap(paired, hq
     assert "今すぐ同期する" in shown.get_data(as_text=True)
     exported = desk.get("/node/export")
     assert exported.status_code == 200 and exported.data.startswith(b"shelter-ops-sync/1 ")
+
+
+def test_a_step_no_longer_legal_when_it_arrives_is_kept_and_listed_not_applied(paired):
+    """HQ accepts and sends a supply request while the cut-off shelter cancels it: each side's steps reach
+    the other late. At HQ a sent request cannot be cancelled; at the node a cancelled one cannot be
+    accepted or sent: each late step is kept in the log, listed as a conflict with its reason, not
+    applied; and the rest of the same batch (a registration) is applied all the same."""
+    from shelter_ops.domain import supplies
+
+    hq_db, node_db, link, a, _b = paired
+    request = supplies.create_request(node_db, a["id"], item="水", quantity=24, unit="本", actor="desk")
+    assert sync_client.sync_now(node_db, post=link)["ok"]
+    link.up = False
+    supplies.advance_request(hq_db, request["id"], "accepted", actor="system")
+    supplies.advance_request(hq_db, request["id"], "sent", actor="system")
+    supplies.advance_request(node_db, request["id"], "cancelled", actor="system", reason="もう届いた")
+    households.register(node_db, a["id"], *_family(7), actor="desk", source="desk", status="checked_in")
+    link.up = True
+    assert sync_client.sync_now(node_db, post=link)["ok"]
+    assert sync_client.sync_now(node_db, post=link)["ok"]
+    hq_conflicts = [c["kind"] for c in sync.conflicts(hq_db)]
+    node_conflicts = [c["kind"] for c in sync.conflicts(node_db)]
+    assert hq_conflicts == ["supply_request.cancelled"]  # sent cannot become cancelled: refused, not applied
+    assert sorted(node_conflicts) == ["supply_request.accepted", "supply_request.sent"]
+    assert supplies.get_request(hq_db, request["id"])["status"] == "sent"  # each side's own step stands, and
+    assert supplies.get_request(node_db, request["id"])["status"] == "cancelled"  # both list why: a person decides
+    assert _present(hq_db, a["id"]) == 2  # the rest of the node's batch was applied
+    (conflict,) = sync.conflicts(hq_db)
+    assert "できません" in conflict["reason_ja"] and "cannot" in conflict["reason_en"]

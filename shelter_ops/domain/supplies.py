@@ -317,11 +317,7 @@ def advance_request(db, request_id, to, *, actor, role=None, reason="", received
         current = request["status"]
         if current == to:
             return request
-        if to not in TRANSITIONS[current]:
-            raise Conflict(
-                f"「{STATUSES[current][0]}」の要請を「{STATUSES[to][0]}」にはできません。",
-                f"A request that is {STATUSES[current][1].lower()} cannot become {STATUSES[to][1].lower()}.",
-            )
+        _require_step(current, to)
         access.require(who, f"supply_request_{to}", request["shelter_id"])
         if not who.is_system:  # the request's state narrows who may (cancelling an accepted request is HQ's)
             _require_role(who.role, TRANSITIONS[current][to])
@@ -341,8 +337,23 @@ def advance_request(db, request_id, to, *, actor, role=None, reason="", received
     return get_request(db, request_id)
 
 
+def _require_step(current, to):
+    """:raise Conflict: when a request at `current` cannot become `to`."""
+    if to not in TRANSITIONS[current]:
+        raise Conflict(
+            f"「{STATUSES[current][0]}」の要請を「{STATUSES[to][0]}」にはできません。",
+            f"A request that is {STATUSES[current][1].lower()} cannot become {STATUSES[to][1].lower()}.",
+        )
+
+
 def _advanced(db, e):
+    """A step, checked again where it lands: a step made on a node cut off from HQ (or by HQ, reaching
+    the node) may no longer be legal when it arrives; it is then refused here and listed as a sync
+    conflict (sync.receive), never applied over the other side's decision."""
     to = e.data["to"]
+    row = db.execute("select status from supply_requests where id = ?", [e.data["id"]]).fetchone()
+    if row is not None and row[0] != to:
+        _require_step(row[0], to)
     changes = {"status": to, f"{to}_by": e.actor.user, f"{to}_at": e.at, "updated_at": e.at}
     if to in ("cancelled", "refused"):
         changes["reason"] = privacy.fact(e, "supply_requests", "reason")
