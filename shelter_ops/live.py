@@ -1,6 +1,7 @@
-"""Live updates over Socket.IO: every emit in the app goes through the notify functions here.
+"""Live updates over Socket.IO: after each COMMIT, db.write() calls `changed` with the shelters its events
+touched; nothing else tells the screens (views never call live).
 
-Rooms: `shelter:<id>` (that shelter's staff and HQ), `hq` (HQ only), `public` (anyone). A notify
+Rooms: `shelter:<id>` (that shelter's staff and HQ), `hq` (HQ only), `public` (anyone). A change
 only marks the shelter dirty; a background task flushes the dirty shelters at most every FLUSH_SECONDS
 with its own database connection, so a burst of check-ins costs each request a set insert and
 reaches every screen as a few updates per second carrying the latest state.
@@ -159,27 +160,6 @@ def changed(shelter_ids):
         return
     for shelter_id in shelter_ids:
         hub.mark(shelter_id)
-
-
-def notify_shelter(shelter_id):
-    """A shelter's state changed (lifecycle, checklist, zones, visibility)."""
-    hub = _hub()
-    if hub is not None:
-        hub.mark(shelter_id)
-
-
-def notify_occupancy(shelter_id):
-    """Someone arrived or left, or the count was confirmed or overridden."""
-    hub = _hub()
-    if hub is not None:
-        hub.mark(shelter_id)
-
-
-def notify_all():
-    """Something every figure depends on changed (m² per person): resend every shelter."""
-    hub = _hub()
-    if hub is not None:
-        hub.mark(None)
 
 
 # --- clients joining rooms; each gets a fresh snapshot on (re)joining ---

@@ -145,7 +145,7 @@ def test_a_burst_of_changes_arrives_as_a_few_updates_with_the_latest_state(app, 
         for n in range(200):
             if n == 199:
                 capacity.set_m2_per_person(db, 2.0, actor="hq1")
-            live.notify_occupancy(open_a["id"])
+            live.changed([open_a["id"]])
     messages = wait_for(client, lambda m: m["capacity"] == 175)
     assert len(messages) <= 3
     assert messages[-1]["m2_per_person"] == 2.0
@@ -168,7 +168,7 @@ def check_in_people(app, db, shelter, n):
     for _ in range(n):
         households.count_head(db, shelter["id"], "female", "adult", actor="desk1")
     with app.test_request_context():
-        live.notify_occupancy(shelter["id"])
+        live.changed([shelter["id"]])
 
 
 @pytest.mark.browser

@@ -307,11 +307,8 @@ def submit(db, shelter_id, staff_input, *, actor, kind=None, config=None, op=Non
     staff = clean_staff_input(staff_input)
     with write(db):
         access.require(actor, "file_report", shelter_id)
-        first = done(db, op)
+        first = done(db, op, kind="report.filed")
         if first is not None:
-            if first.kind != "report.filed":
-                raise Conflict("この Idempotency-Key は別の操作で使われています。",
-                               "This Idempotency-Key was used for another request.")
             return get(db, first.data["report_id"])
         current = draft(db, shelter_id, config=config)
         shelter = current["shelter"]

@@ -11,7 +11,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from markupsafe import Markup
 from offline_print import geo
 
-from .. import limiter, live
+from .. import limiter
 from ..db import get_db
 from ..domain import households, paper, prereg, shelters
 from ..domain.errors import N_, DomainError, Invalid, NotFound
@@ -200,8 +200,7 @@ def form(ref):
             g.door_registered = True
         except DomainError as refused:
             error = refused
-        else:
-            live.notify_occupancy(shelter["id"])  # the desks' 受付待ち count goes up at once
+        else:  # the desks' 受付待ち count goes up at once: write() tells live after the commit
             return redirect(url_for("door.done", ref=ref, token=household_token(created["id"])))
     return render_template("door/form.html", shelter=shelter, vocab=households, error=error, form=request.form,
                            rows=person_rows(),
