@@ -9,7 +9,7 @@ from sqlite_utils.migrations import Migrations
 from ..db import fetch_all, new_id, parse_time, write
 from ..eventlog import applies, done, emit
 from . import access, clock, households, privacy, shelters
-from .errors import Conflict, Invalid, NotFound
+from .errors import Invalid, NotFound
 from .text import csv_row
 
 migrations = Migrations("reports")
