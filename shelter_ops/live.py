@@ -175,6 +175,12 @@ def notify_occupancy(shelter_id):
         hub.mark(shelter_id)
 
 
+def notify_card_tap(shelter_id, result):
+    """A card was tapped on a reader attached to the server (nfc_reader.py): the words go at once to the
+    shelter's own screens (its desks show them as if tapped there). Not coalesced: each tap is news."""
+    socketio.emit("card_tap", result, to=f"shelter:{shelter_id}")
+
+
 def notify_all():
     """Something every figure depends on changed (m² per person): resend every shelter."""
     hub = _hub()
