@@ -352,7 +352,8 @@ def _elsewhere(db, person):
     other = shelters.get(db, person["shelter_id"])
     name_ja, name_en = shown_name(person)
     return Conflict(f"{name_ja}さんは{other['name']}に入所中です。移送の手続きをしてください。",
-                    f"{name_en} is checked in at {other.get('name_en') or other['name']}. Transfer the household instead.",
+                    f"{name_en} is checked in at {other.get('name_en') or other['name']}. "
+                    "Transfer the household instead.",
                     code="CheckedInElsewhere")
 
 
