@@ -218,6 +218,9 @@ def test_the_person_reads_what_happened_in_their_own_language(db, here):
     person = _family(db, here, "Nguyen Thi Lan", language="Tiếng Việt")["persons"][0]
     iccards.link(db, here["id"], person["id"], SUICA, actor="desk")
     assert _tap(db, here, SUICA)["evacuee"] == {"lang": "vi", "text": "Thẻ IC: bạn đã rời nơi sơ tán."}
+    for written, code in (("ベトナム語", "vi"), ("Nepali", "ne"), ("ネパール語", "ne"), ("pt-BR", "pt-BR"),
+                          ("မြန်မာဘာသာ", "my"), ("タガログ語", "fil"), ("クリンゴン語", None)):
+        assert iccards.evacuee_language(written) == code, written
     japanese = _family(db, here, "日本 語子", language="ja")["persons"][0]
     iccards.link(db, here["id"], japanese["id"], BLANK, actor="desk")
     assert _tap(db, here, BLANK)["evacuee"] is None  # staff's own words are hers already

@@ -70,8 +70,8 @@ ALREADY_LINKED = ("このカードはすでに別の方に登録されていま�
                   "（その方の登録を先に解除してください）。",
                   "This card is already linked to someone else. A card is linked to one person only "
                   "(unlink it from that person first).")
-UNKNOWN = ("このカードは登録されていません。下の欄で、この方の受付番号から登録できます。",
-           "This card is not linked to anyone. Link it below, from the person's reception number.")
+UNKNOWN = ("このカードは登録されていません。持ち主の受付番号から登録できます。",
+           "This card is not linked to anyone. Link it from its holder's reception number.")
 
 # What the desk says, in words (staff read ja or en). {name}: the person as the desk may show them.
 WORDS = {
@@ -395,8 +395,19 @@ def _count(db, person_id, mode, day):
                       [person_id, mode, day]).fetchone()[0]
 
 
+# What staff write in the card's "language" field, in Japanese or English, for each of our languages
+LANGUAGE_NAMES = {
+    "ja": ("日本語", "japanese"), "ja-easy": ("やさしい日本語", "easy japanese"), "en": ("英語", "english"),
+    "zh-Hans": ("中国語", "chinese"), "vi": ("ベトナム語", "vietnamese"), "ko": ("韓国語", "korean"),
+    "fil": ("フィリピン語", "タガログ語", "filipino", "tagalog"), "ne": ("ネパール語", "nepali"),
+    "pt-BR": ("ポルトガル語", "portuguese"), "id": ("インドネシア語", "indonesian"),
+    "my": ("ミャンマー語", "ビルマ語", "burmese", "myanmar"),
+}
+
+
 def evacuee_language(text):
-    """Our code for what the card's 'language' field says (a code, the name in itself or in English), or None."""
+    """Our code for what the card's 'language' field says (a code, the language named in itself, in
+    Japanese or in English), or None."""
     if not text:
         return None
     found = languages.code_of(str(text).strip())
@@ -404,7 +415,8 @@ def evacuee_language(text):
         return found
     wanted = unicodedata.normalize("NFKC", str(text)).strip().lower()
     for language in languages.LANGUAGES:
-        if wanted in (language.endonym.lower(), language.code.lower()):
+        names = {language.endonym.lower(), language.code.lower(), *LANGUAGE_NAMES.get(language.code, ())}
+        if wanted in names:
             return language.code
     return None
 
