@@ -79,6 +79,9 @@ if __name__ == "__main__":
     from shelter_ops.sync_client import start_if_paired
 
     start_if_paired(app)  # a shelter node: sync with HQ whenever it answers (docs/node.md)
+    from shelter_ops.nfc_reader import start_if_configured
+
+    start_if_configured(app)  # a card reader on this machine (SHELTER_OPS_NFC_READER; docs/interop.md)
     host, port = app.config["HOST"], app.config["PORT"]
     print(f"shelter-ops: http://{host}:{port}/  (database: {app.config['DB']})")
     socketio.run(app, host=host, port=port, **server_options(app.config))

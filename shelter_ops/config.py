@@ -36,6 +36,12 @@ DEFAULTS = {
     "PREREG_KEY": "",  # base64 key shared by the city's servers for home pre-registration QR codes
     "DOOR_REGISTRATIONS_PER_10_MIN": 10,  # per phone (a signed cookie), at the door form
     "DOOR_REGISTRATIONS_PER_ADDRESS_10_MIN": 300,  # per client address: a shelter's Wi-Fi is one address
+    # IC cards at the desk (docs/interop.md): a second tap of one card within this counts once
+    "CARD_REPEAT_SECONDS": 5,
+    # a reader on the server itself (nfcpy, `pip install shelter-ops[nfc]`): off unless NFC_READER is set
+    "NFC_READER": "",  # nfcpy's device path: usb (the first USB reader), usb:054c:06c1 (RC-S380)…
+    "NFC_SHELTER": "",  # 共通ID of the shelter whose desk the reader serves
+    "NFC_MODE": "inout",  # what a tap records: inout, meal, water, supplies or bath
     # capacity and congestion
     "M2_PER_PERSON": 3.5,
     "LEVEL_THRESHOLDS": "0.3,0.6,0.8",  # vacant < some < crowded < full

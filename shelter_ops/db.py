@@ -94,7 +94,7 @@ def migration_sets():
 MIGRATING_MODULES = [
     "domain.settings", "domain.shelters", "domain.accounts", "domain.households", "domain.capacity",
     "domain.closing", "domain.codes", "domain.daylog", "domain.inquiries", "domain.reports",
-    "domain.resident_requests", "domain.supplies", "web.once", "domain.nodes", "domain.duplicates", "sync",
+    "domain.resident_requests", "domain.supplies", "domain.iccards", "web.once", "domain.nodes", "domain.duplicates", "sync",
 ]
 
 

@@ -1,5 +1,6 @@
 """Live updates over Socket.IO: after each COMMIT, db.write() calls `changed` with the shelters its events
-touched; nothing else tells the screens (views never call live).
+touched; that is how figures reach the screens (views never call live). The one other message is a tap
+on a card reader attached to the server (`card_tap`), which is news for the desk, not a figure.
 
 Rooms: `shelter:<id>` (that shelter's staff and HQ), `hq` (HQ only), `public` (anyone). A change
 only marks the shelter dirty; a background task flushes the dirty shelters at most every FLUSH_SECONDS
@@ -160,6 +161,12 @@ def changed(shelter_ids):
         return
     for shelter_id in shelter_ids:
         hub.mark(shelter_id)
+
+
+def card_tap(shelter_id, result):
+    """A card was tapped on a reader attached to the server (nfc_reader.py): the words go at once to the
+    shelter's own screens (its desks show them as if tapped there). Not coalesced: each tap is news."""
+    socketio.emit("card_tap", result, to=f"shelter:{shelter_id}")
 
 
 # --- clients joining rooms; each gets a fresh snapshot on (re)joining ---

@@ -8,8 +8,8 @@ import time_machine
 
 from closing_helpers import family, open_shelter
 from shelter_ops.db import connect, migrate
-from shelter_ops.domain import (capacity, clock, closing, daylog, households, inquiries, privacy, reports,
-                                resident_requests, shelters, supplies)
+from shelter_ops.domain import (capacity, clock, closing, daylog, households, iccards, inquiries, privacy,
+                                reports, resident_requests, shelters, supplies)
 from shelter_ops.eventlog import NOT_PROJECTIONS, replay
 
 
@@ -52,6 +52,7 @@ def _raw_bytes(app):
 NAME, KANA = "七里 浜子", "しちり はまこ"
 TYPED = ("七里 浜子", "七里　浜子", "七里浜子", "シチリ ハマコ", "ｼﾁﾘ ﾊﾏｺ", "ｼﾁﾘﾊﾏｺ", "しちりはまこ")
 CONTACTS = ("0467-31-4159", "０４６７－３１－４１５９", "鎌倉市七里ガ浜東2-6-5")
+CARD = "01:2E:4C:81:9A:3B:5D:07"  # her transport IC card (IDm): only its keyed hash is ever stored
 
 
 def _plant_everywhere(db, shelter, other):
@@ -78,9 +79,12 @@ def _plant_everywhere(db, shelter, other):
     asked = supplies.create_request(db, sid, item="杖", quantity=1, unit="本", note=f"{TYPED[4]}さん用", actor="lead")
     supplies.advance_request(db, asked["id"], "refused", actor="hq", role="hq", reason=f"{TYPED[6]}さんは退所予定")
     capacity.set_override(db, sid, "crowded", reason=f"{TYPED[0]}さんの家族が到着予定", minutes=60, actor="lead")
+    iccards.link(db, sid, household["persons"][0]["id"], CARD, actor="desk")
+    iccards.tap(db, sid, CARD, actor="desk", mode="meal")
     households.check_out(db, sid, household["id"], actor="desk")
+    card_hash = db.execute("select card_hash from card_links").fetchone()[0]
     planted = set().union(*(_spellings(t) for t in TYPED)) | {CONTACTS[0], CONTACTS[1], CONTACTS[2],
-                                                             "1971-07-07", "Shichiri Hamako", "横浜"}
+                                                             "1971-07-07", "Shichiri Hamako", "横浜", card_hash}
     return planted
 
 
@@ -98,9 +102,10 @@ def test_the_purge_leaves_no_planted_value_in_any_declared_table_however_typed(a
     planted = _plant_everywhere(db, shelter_a, shelter_b)
     before = _raw_bytes(app)
     assert {v for v in planted if v.encode() in before}  # the values are there to find (in the projections)
-    for table in privacy.personal_tables():
-        if table not in ("persons", "households", "inquiries"):
-            assert db.execute(f"select count(*) from [{table}] where shelter_id = ?", [shelter_a["id"]]).fetchone()[0]
+    assert "012E4C819A3B5D07".encode() not in before and CARD.encode() not in before  # never the card's id
+    for table, spec in privacy.personal_tables().items():
+        if spec.rows is not None:
+            assert db.execute(f"select count(*) from [{table}] where {spec.rows}", [shelter_a["id"]]).fetchone()[0]
     _close_and_hand_over(db, shelter_a)
     result = privacy.purge(db, shelter_a["id"], actor="hq", role="hq")
     assert result["compacted"] is True and result["persons"] == 1
@@ -114,6 +119,9 @@ def test_the_purge_leaves_no_planted_value_in_any_declared_table_however_typed(a
     report = reports.history(db, shelter_id=shelter_a["id"])[-1]
     assert report["data"]["urgent"] == "[削除]" and report["data"]["surroundings"]["roads"] == "[削除]"
     assert report["data"]["surroundings"]["fire"] == ""
+    # her card is linked to no one any more; the meal she picked up is still counted
+    assert db.execute("select count(*) from card_links").fetchone()[0] == 0
+    assert iccards.pickups(db, shelter_a["id"], day=clock.local_date().isoformat())["kinds"][0]["taps"] == 1
 
 
 def test_replay_after_the_purge_rebuilds_the_counts_and_the_same_blanks(app, db, shelter_a, shelter_b, tmp_path):

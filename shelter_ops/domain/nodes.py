@@ -94,14 +94,18 @@ def redeem_code(db, code, *, name, config=None):
     sync_key = secrets.token_bytes(32)
     prefix = _next_prefix(db)
     shelter_ids = json.loads(row["shelter_ids"])
+    from . import iccards
+
     with write(db):
         emit(db, "node.paired", {"id": node_id, "name": (name or "")[:100] or node_id[:8], "shelter_ids": shelter_ids,
                                  "prefix": prefix, "code_hash": row["code_hash"]},
              personal={"credential_hash": _hash(credential), "sync_key": base64.b64encode(sync_key).decode()},
              subject=f"node:{node_id}", actor="pairing")
+        card_secret = iccards.secret(db, create=True)  # one card hashes the same at HQ and every node
     return {"node_id": node_id, "credential": credential, "sync_key": base64.b64encode(sync_key).decode(),
             "prefix": prefix, "shelter_ids": shelter_ids, "hq_node_id": eventlog.node_id(db),
-            "prereg_key": (config or {}).get("PREREG_KEY") or ""}
+            "prereg_key": (config or {}).get("PREREG_KEY") or "",
+            "card_secret": base64.b64encode(card_secret).decode()}
 
 
 def _next_prefix(db):
@@ -241,9 +245,11 @@ def become_node(db, hq_url, answer):
                     base64.b64decode(answer["sync_key"]), json.dumps(answer["shelter_ids"]), answer["prefix"],
                     answer.get("prereg_key") or "", clock.now()])
     eventlog.forget_node_cache(db)
-    from . import codes
+    from . import codes, iccards
 
     codes.set_number_prefix(db, answer["prefix"])  # its numbers never collide with HQ's or another node's
+    if answer.get("card_secret"):  # an HQ older than IC cards sends none: the node makes its own on first use
+        iccards.adopt_secret(db, base64.b64decode(answer["card_secret"]))
 
 
 def note_sync(db, **fields):

@@ -42,6 +42,7 @@ class Personal:
     rows: str = "shelter_id = ?"
     json_column: str = None  # the columns are keys of this JSON column (a report's staff fields)
     reset: str = ""  # more assignments the purge makes (a flag that would still point at someone)
+    delete: bool = False  # the purge deletes the shelter's rows instead of blanking them (a card's link)
 
 
 def _household_columns():
@@ -73,6 +74,10 @@ def personal_tables():
         "supply_moves": Personal(_columns(("note",))),
         "supply_requests": Personal(_columns(("note", "reason"))),
         "occupancy_overrides": Personal(_columns(("reason",))),  # a lead's reason, typed: may name someone
+        # an IC card's keyed hash points at one person: the link goes, the pickup counts stay
+        "card_links": Personal((Column("card_hash", None),),
+                               rows="household_id in (select id from households where shelter_id = ?)",
+                               delete=True),
     }
 
 
@@ -106,6 +111,9 @@ NOT_PERSONAL = {
     "shelters": "*", "emergency_sites": "*", "zones": "*", "checklist_marks": "*", "users": "*", "tokens": "*",
     "settings": "*", "headcounts": "*", "occupancy_confirmations": "*", "reserved_numbers": "*",
     "movements": "*",  # counts of people in and out, by cause: no name, no free text
+    # IC cards (domain/iccards.py): ids, times, vocabulary; the pickups are counts per person and day
+    "card_links": ("person_id", "household_id", "linked_at", "linked_by", "last_tap_at", "last_mode", "last_action"),
+    "card_pickups": "*",
 }
 
 
@@ -201,6 +209,9 @@ def _purged(db, e):
             continue
         if spec.json_column:
             _blank_json(db, table, spec, sid)
+            continue
+        if spec.delete:
+            db.execute(f"delete from [{table}] where {spec.rows}", [sid])
             continue
         sets = ", ".join(f"[{c.name}] = null" if c.blank is None else
                          f"[{c.name}] = case when [{c.name}] is null or [{c.name}] = '' then [{c.name}] else ? end"

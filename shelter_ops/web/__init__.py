@@ -102,7 +102,7 @@ def care_words(codes):
 
 # The areas of the web edge, in the order they are registered (and add their screen links). A new
 # area is added here: nothing is found by scanning the package.
-BLUEPRINTS = ["api", "auth", "closing", "dashboard", "desk", "door", "health", "hq", "inquiries", "interop",
+BLUEPRINTS = ["api", "auth", "closing", "dashboard", "desk", "door", "health", "hq", "iccards", "inquiries", "interop",
               "nodes", "printing", "public", "reports", "residents", "running", "staff", "supplies", "sync"]
 
 

@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, redirect, render_template, re
 from flask_babel import gettext as _
 
 from ..db import get_db
-from ..domain import access, codes, households, shelters
+from ..domain import access, codes, households, iccards, shelters
 from ..domain.errors import DomainError, Forbidden, Invalid, NotFound
 from . import current_actor, current_user, login_required, shelter_for, shelter_tool, wants_json
 from .door import _request_id, household_from_form, person_rows, qr_svg
@@ -55,8 +55,16 @@ def _summary(household):
     }
 
 
-def _scan(shelter, code):
-    """Check in by a code; the result as the desk shows it: kind ok / already / unknown, words in ja and en."""
+def _scan(shelter, code, mode="inout"):
+    """Check in by a code, or tap an IC card (web/iccards.py); the result as the desk shows it: kind ok /
+    already / unknown, words in ja and en."""
+    from . import iccards as cards
+
+    if iccards.looks_like_card(code):
+        return cards.tap_result(shelter, code, mode)
+    if mode != "inout":
+        return {"result": "unknown", "status": 400, "message": _("In a pickup mode, tap an IC card. Switch to "
+                                                                  "Check in / out to check a household in.")}
     try:
         result = households.check_in(get_db(), shelter["id"], code, actor=current_actor(),
                                      key=current_app.config.get("PREREG_KEY"))
@@ -85,7 +93,8 @@ def _counts(shelter):
 
 def _desk_page(shelter, result=None, status=200):
     return render_template("desk/desk.html", shelter=shelter, result=result, counts=_counts(shelter),
-                           vocab=households, ref=shelters.ref(shelter)), status
+                           vocab=households, ref=shelters.ref(shelter), card_modes=iccards.MODES,
+                           mode=request.values.get("mode") or "inout"), status
 
 
 @bp.route("/<ref>/desk")
@@ -108,9 +117,9 @@ def scan(ref):
             result = {"result": "unknown", "status": 400, "message": refused.message(_lang()),
                       "message_ja": refused.ja, "message_en": refused.en}
         else:
-            result = _scan(shelter, code)
+            result = _scan(shelter, code, request.form.get("mode") or "inout")
     else:
-        result = _scan(shelter, request.form.get("code", ""))
+        result = _scan(shelter, request.form.get("code", ""), request.form.get("mode") or "inout")
     if wants_json():
         return jsonify({**result, "counts": _counts(shelter)})
     return _desk_page(shelter, result, 200 if result["result"] != "unknown" else 400)
@@ -151,7 +160,8 @@ def registered(ref, household_id):
     if household["shelter_id"] != shelter["id"]:
         raise Forbidden("この避難所の世帯ではありません。", "This household is not at this shelter.")
     return render_template("desk/registered.html", shelter=shelter, household=household, ref=ref, vocab=households,
-                           qr=qr_svg(household["reception_number"]))
+                           qr=qr_svg(household["reception_number"]),
+                           cards=iccards.linked_persons(get_db(), household["id"]), done=request.args.get("done"))
 
 
 @bp.route("/<ref>/desk/count", methods=["GET", "POST"])

@@ -3,7 +3,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from ..db import get_db
-from ..domain import shelters, supplies
+from ..domain import iccards, shelters, supplies
 from ..i18n import pick
 from . import current_actor, current_user, hq_tool, login_required, roles_required, shelter_for, shelter_tool
 
@@ -45,6 +45,7 @@ def shelter(ref):
         requests=supplies.requests(db, shelter["id"]),
         needs=supplies.estimate_needs(db, shelter["id"], days=days),
         vocab=supplies, done=request.args.get("done"), T=_labels(),
+        pickups=iccards.pickups(db, shelter["id"]),
     )
 
 

@@ -77,7 +77,7 @@ def check_out(db, shelter_id, household_id, *, actor, person_ids=None, source="d
             return get(db, household_id)
         ids = _present_persons(db, shelter_id, household_id, person_ids, actor=actor)
         emit(db, "household.checked_out", {"household_id": household_id, "person_ids": ids,
-                                           "source": "paper" if source == "paper" else "desk"},
+                                           "source": source if source in ("paper", "card") else "desk"},
              actor=actor, shelter_id=shelter_id, op=request_id)
         return get(db, household_id)
 

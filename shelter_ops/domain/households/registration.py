@@ -153,13 +153,60 @@ def check_in(db, shelter_id, code, *, actor, request_id=None, key=None):
         return {"household": household, "already": False, "warnings": elsewhere(db, household)}
 
 
+def check_in_persons(db, shelter_id, household_id, person_ids, *, actor, source="desk", request_id=None):
+    """Check in some persons of a household (an IC card's tap: one person back after checking out). The
+    household is checked in with them when it was not; its other members keep their state.
+
+    Returns {"household", "already", "warnings"}. :raise NotFound, Conflict:"""
+    with write(db):
+        if done(db, request_id) is not None:
+            return {"household": get(db, household_id), "already": True, "warnings": []}
+        shelter = _shelter(db, shelter_id)
+        access.require(actor, "work_shelter", shelter)
+        require_open(shelter)
+        row = db.execute("select status, shelter_id from households where id = ?", [household_id]).fetchone()
+        if row is None:
+            raise NotFound("世帯が見つかりません。", "No such household.")
+        status, at_shelter = row
+        if status == "checked_in" and at_shelter != shelter["id"]:
+            other = _shelter(db, at_shelter)
+            raise Conflict(f"この世帯は{other['name']}に入所中です。移送の手続きをしてください。",
+                           f"This household is checked in at {other.get('name_en') or other['name']}. "
+                           "Transfer it instead.", code="CheckedInElsewhere")
+        wanted = set(person_ids or ())
+        if not wanted:
+            raise Invalid("入所する人を選んでください。", "Choose who checks in.")
+        ids = [pid for pid, person_status in db.execute("select id, status from persons where household_id = ? "
+                                                        "order by position", [household_id])
+               if pid in wanted and (person_status == "out" or status != "checked_in")]
+        if len(wanted) != db.execute(f"select count(*) from persons where household_id = ? and id in "
+                                     f"({','.join('?' * len(wanted))})", [household_id, *wanted]).fetchone()[0]:
+            raise NotFound("その世帯にいない人が指定されました。", "Some persons are not in this household.")
+        if not ids:
+            return {"household": get(db, household_id), "already": True, "warnings": []}
+        data = {"household_id": household_id, "persons": len(ids), "person_ids": ids, "source": source}
+        if at_shelter != shelter["id"]:
+            data["from"] = at_shelter
+        emit(db, "household.checked_in", data, actor=actor, shelter_id=shelter["id"], op=request_id)
+        household = get(db, household_id)
+        return {"household": household, "already": False, "warnings": elsewhere(db, household)}
+
+
 @applies("household.checked_in")
 def _checked_in(db, e):
     household_id = e.data["household_id"]
-    db.execute("update households set status = 'checked_in', shelter_id = ?, checked_in_at = ?, "
-               "checked_out_at = null, updated_at = ? where id = ?", [e.shelter_id, e.at, e.at, household_id])
-    db.execute("update persons set status = 'in', away_until = null, updated_at = ? where household_id = ?",
-               [e.at, household_id])
+    ids = e.data.get("person_ids")  # some persons only (a card's tap); absent: the whole household
+    if ids is None:
+        db.execute("update households set status = 'checked_in', shelter_id = ?, checked_in_at = ?, "
+                   "checked_out_at = null, updated_at = ? where id = ?", [e.shelter_id, e.at, e.at, household_id])
+        db.execute("update persons set status = 'in', away_until = null, updated_at = ? where household_id = ?",
+                   [e.at, household_id])
+    else:
+        db.execute("update households set checked_in_at = case when status = 'checked_in' then checked_in_at "
+                   "else ? end, status = 'checked_in', shelter_id = ?, checked_out_at = null, updated_at = ? "
+                   "where id = ?", [e.at, e.shelter_id, e.at, household_id])
+        db.execute(f"update persons set status = 'in', away_until = null, updated_at = ? where household_id = ? "
+                   f"and id in ({','.join('?' * len(ids))})", [e.at, household_id, *ids])
     if e.data.get("from"):
         from ...eventlog import move_subject
 

@@ -23,6 +23,11 @@
       .then(function (r) { return r.json(); });
   }
 
+  function messageOf(result) {  // a reader on the server sends both languages; the desk's own scans one
+    if (result.message) return result.message;
+    return ((document.documentElement.lang || "ja") === "en" ? result.message_en : result.message_ja) || "";
+  }
+
   function show(result) {
     var box = document.getElementById("result");
     if (!box) return;
@@ -31,14 +36,22 @@
     var html = '<p class="result-words"></p><p class="result-detail"></p><p class="result-names"></p>';
     box.innerHTML = html;
     var icon = {ok: "✔ ", already: "● ", unknown: "✖ "}[result.result] || "";
-    box.querySelector(".result-words").textContent = icon + (result.result === "unknown" ? (words.unknown || "") : result.message);
+    var card = result.card, message = messageOf(result);
+    // a card's answer is a sentence saying what happened to whom ("山田 花子さん 退所しました")
+    box.querySelector(".result-words").textContent = icon + (card || result.result !== "unknown" ? message : (words.unknown || ""));
     if (result.household) {
       var h = result.household;
       box.querySelector(".result-detail").textContent = h.number + " · " + h.people + " " + (box.dataset.people || "");
-      box.querySelector(".result-names").textContent = h.names.join("、");
-    } else {
-      box.querySelector(".result-detail").textContent = result.message || "";
+      if (!card) box.querySelector(".result-names").textContent = h.names.join("、");
+    } else if (!card) {
+      box.querySelector(".result-detail").textContent = message;
     }
+    if (card && card.evacuee) {  // the same words in the person's own language, for them to read
+      var own = document.createElement("p");
+      own.className = "result-evacuee"; own.lang = card.evacuee.lang; own.textContent = card.evacuee.text;
+      box.appendChild(own);
+    }
+    if (card && card.unknown) offerLink(box, card);
     (result.warnings || []).forEach(function (w) {
       var p = document.createElement("p"); p.className = "notice error"; p.textContent = w; box.appendChild(p);
     });
@@ -51,10 +64,27 @@
     }
   }
 
+  // What a card tap records at this desk (check in / out, or a pickup): kept per tablet.
+  function cardMode() {
+    var checked = document.querySelector('#card-modes input[name="mode"]:checked');
+    return checked ? checked.value : "inout";
+  }
+
+  function offerLink(box, card) {  // an unknown card: link it here, from the holder's reception number
+    var template = document.getElementById("card-offer-template");
+    if (!template) return;
+    var form = template.content.firstElementChild.cloneNode(true);
+    form.action = card.link_url;
+    form.querySelector('input[name="card"]').value = card.id;
+    form.querySelectorAll("input[data-wedge]").forEach(wedgeInput);
+    box.appendChild(form);
+  }
+
   function scanCode(code) {
     var box = document.getElementById("scanbox");
     var body = new FormData();
     body.append("code", code);
+    body.append("mode", cardMode());
     return post(box.dataset.scanUrl, body).then(show).catch(function () {
       show({result: "unknown", message: "⚠ " + (document.getElementById("result").dataset.network || "")});
     });
@@ -95,6 +125,20 @@
       var input = manual.querySelector("input[name=code]");
       scanCode(input.value).then(function () { input.value = ""; scanbox.focus(); });
     });
+    var modes = document.getElementById("card-modes");
+    if (modes) {
+      var key = "shelter-ops:card-mode:" + scanbox.dataset.scanUrl;
+      var kept = null;
+      try { kept = window.localStorage.getItem(key); } catch (err) { kept = null; }
+      var keptInput = kept && modes.querySelector('input[value="' + kept + '"]');
+      if (keptInput) keptInput.checked = true;
+      modes.addEventListener("change", function () {
+        try { window.localStorage.setItem(key, cardMode()); } catch (err) { /* private mode: not kept */ }
+        scanbox.focus();  // the reader types into the scan box, not into the radio buttons
+      });
+    }
+    document.addEventListener("shelter-ops:card-tap", function (e) { show(e.detail); });
+
     var photo = document.getElementById("photo");
     photo.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -102,6 +146,34 @@
       post(photo.action, new FormData(photo)).then(show).then(function () { photo.reset(); scanbox.focus(); });
     });
   }
+
+  // A field a card reader or a scanner types into (linking a card, a reception number): read the physical
+  // keys as the scan box does, whatever the IME makes of them; Enter sends the field's form.
+  function wedgeInput(input) {
+    var buffer = input.value;
+    input.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.altKey || e.metaKey) return;
+      if (e.code === "Enter" || e.code === "NumpadEnter") {
+        e.preventDefault();
+        input.value = buffer;
+        if (buffer.trim() && input.form) {
+          if (input.form.requestSubmit) input.form.requestSubmit(); else input.form.submit();
+        }
+        return;
+      }
+      var ch = charFor(e);
+      if (!ch) return;
+      e.preventDefault();
+      buffer += ch; input.value = buffer;
+    });
+    input.addEventListener("input", function (e) {
+      var kind = e.inputType || "";
+      if (kind === "insertFromPaste" || kind.indexOf("delete") === 0) buffer = input.value;  // pasted or erased
+      else input.value = buffer;  // what an IME composed from the keys: replaced by the keys themselves
+    });
+    input.addEventListener("compositionend", function () { input.value = buffer; });
+  }
+  document.querySelectorAll("input[data-wedge]").forEach(wedgeInput);
 
   // The household form: "More people" reveals hidden person blocks instead of reloading the page.
   var more = document.getElementById("more-people");

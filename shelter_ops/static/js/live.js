@@ -172,6 +172,9 @@
   var socket = io({auth: {rooms: [root.dataset.liveRoom]}});
   socket.on("snapshot", function (data) { applyAll(data.shelters); });
   socket.on("occupancy", function (rec) { apply(rec); });
+  socket.on("card_tap", function (result) {  // a reader on the server: the desk shows it (desk.js)
+    document.dispatchEvent(new CustomEvent("shelter-ops:card-tap", {detail: result}));
+  });
   socket.on("withdrawn", function (data) {  // HQ hid a shelter: it leaves the public screens at once
     document.querySelectorAll('[data-kyotsu="' + data.kyotsu_id + '"]').forEach(function (el) {
       if (el.classList.contains("display")) { el.hidden = true; } else { el.remove(); }

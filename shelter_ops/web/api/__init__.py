@@ -17,7 +17,8 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 # The modules of this package: each adds its routes to bp and its paths to the OpenAPI document
 # (a dict named OPENAPI). A new module is added here.
-MODULES = ["checkins", "closing", "daylog", "inquiries", "interop", "reports", "resident_requests", "shelters", "supplies"]
+MODULES = ["cards", "checkins", "closing", "daylog", "inquiries", "interop", "reports", "resident_requests", "shelters",
+           "supplies"]
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -211,6 +212,8 @@ EXAMPLES = {
                                       "persons": [{"name": "鎌倉 花子", "kana": "かまくら はなこ", "sex": "female",
                                                    "birth_date": "1954-04-01", "care_codes": ["MED"]}],
                                       "status": "checked_in"},
+    "POST /shelters/{ref}/cards": {"person_id": "0192b7c4-5e1a-7c3d-9f20-6a8b1c2d3e4f",
+                                   "card": "01:2E:4C:81:9A:3B:5D:07"},
     "POST /shelters/{ref}/checkouts": {"reception_number": "K7Q2-M9XA"},
     "POST /shelters/{ref}/consolidate": {"to": "E1420400002111", "confirm": True},
     "POST /shelters/{ref}/handover": {"reason": "閉鎖に伴う本部への引き渡し"},

@@ -7,6 +7,7 @@ from ...domain.errors import Invalid, NotFound
 from ...eventlog import done
 from .. import once
 from . import api_actor, api_user, bp, error_responses, json_body
+from .cards import CARD_BODY, TAP_CARD
 from .shelters import REF_PARAM
 
 
@@ -56,6 +57,10 @@ def post_checkin(ref):
     db = get_db()
     shelter = _shelter(ref)
     body = json_body()
+    if "card" in body:  # an IC card tapped: in or out by the person's state, or a pickup
+        from .cards import tap
+
+        return tap(shelter, body)
     if "code" in body:
         result = households.check_in(db, shelter["id"], str(body["code"] or ""), actor=api_actor(),
                                      request_id=request_id("checkin"), key=current_app.config.get("PREREG_KEY"))
@@ -187,6 +192,7 @@ HOUSEHOLD_OUT = {"type": "object", "properties": {
     "persons": {"type": "array", "items": PERSON_SCHEMA}}}
 RESULT = {"type": "object", "properties": {"household": HOUSEHOLD_OUT, "already": {"type": "boolean"},
                                            "warnings": {"type": "array", "items": {"type": "object"}}}}
+CHECKIN_RESULT = {"type": "object", "properties": {**RESULT["properties"], "card": TAP_CARD}}
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"},
                "description": "A repeated request with the same key changes nothing and answers as the first"}
 WHICH = {"household_id": {"type": "string"}, "reception_number": {"type": "string"},
@@ -212,13 +218,18 @@ OPENAPI = {
                       "household": HOUSEHOLD_SCHEMA, "persons": {"type": "array", "items": PERSON_SCHEMA},
                       "status": {"type": "string", "enum": ["checked_in", "pending"]},
                       "source": {"type": "string", "enum": list(households.SOURCES)},
-                      "reception_number": {"type": "string", "description": "of a pre-numbered paper card"}}}]},
+                      "reception_number": {"type": "string", "description": "of a pre-numbered paper card"}}},
+                  CARD_BODY]},
               "Already checked in (a repeated scan)", 400, 401, 403, 404, 409,
               params=(REF_PARAM, IDEMPOTENCY)),
+        "summary": "Check in by scanned code, register a household, or tap an IC card ({\"card\": …}: the "
+                   "person checks in or out by their state, or with \"pickup\" a meal, water, supplies or bath "
+                   "is counted; an unknown card answers 404 UnknownCard; a second tap within a few seconds 200)",
         "responses": {
-            "201": {"description": "Checked in (or registered)", "content": {"application/json": {"schema": RESULT}}},
-            "200": {"description": "Already checked in; nothing changed",
-                    "content": {"application/json": {"schema": RESULT}}},
+            "201": {"description": "Checked in (or registered, or the card's tap recorded)",
+                    "content": {"application/json": {"schema": CHECKIN_RESULT}}},
+            "200": {"description": "Already checked in, or the same card tapped again just now; nothing changed",
+                    "content": {"application/json": {"schema": CHECKIN_RESULT}}},
             **error_responses(400, 401, 403, 404, 409)},
     }},
     "/shelters/{ref}/checkouts": {"post": _op(

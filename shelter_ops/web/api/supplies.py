@@ -2,7 +2,7 @@
 from flask import jsonify, request
 
 from ...db import get_db
-from ...domain import shelters, supplies
+from ...domain import iccards, shelters, supplies
 from ...domain.errors import Invalid
 from .. import once
 from . import (IDEMPOTENCY, NULLABLE_DATE, NULLABLE_TEXT, OBJ, REF, STATUS_QUERY, api_actor, api_user, body_schema, bp,
@@ -85,7 +85,8 @@ def get_needs(ref):
         days = max(1, min(30, int(request.args.get("days", 1))))
     except ValueError:
         raise Invalid("days は整数にしてください。", "days must be a whole number.") from None
-    return jsonify(supplies.estimate_needs(get_db(), shelter["id"], days=days))
+    db = get_db()
+    return jsonify(**supplies.estimate_needs(db, shelter["id"], days=days), pickups=iccards.pickups(db, shelter["id"]))
 
 
 SUPPLY_REQUEST = {"type": "object", "properties": {
@@ -147,6 +148,10 @@ OPENAPI = {
             "persons": {"type": "integer"}, "days": {"type": "integer"}, "infants": {"type": "integer"},
             "counted_only": {"type": "integer"}, "supplies": {"type": "array", "items": OBJ},
             "infant_supplies": {"type": "array", "items": OBJ}, "allergens": {"type": "array", "items": OBJ},
-            "medical_devices": {"type": "array", "items": OBJ}, "diet": {"type": "array", "items": OBJ}}}),
+            "medical_devices": {"type": "array", "items": OBJ}, "diet": {"type": "array", "items": OBJ},
+            "pickups": {"type": "object", "description": "Pickups recorded by IC card today: per kind (meal, water, "
+                                                         "supplies, bath) taps, people, people more than once",
+                        "properties": {"day": {"type": "string", "format": "date"},
+                                       "kinds": {"type": "array", "items": OBJ}}}}}),
             **error_responses(400, 403, 404)}}},
 }
