@@ -1,5 +1,5 @@
 """Every paper document by name: the domain's plain data handed to its offline_print renderer.
-The tablet and HQ screens (web/printing.py) and `shelter-ops print` (cli_print.py) both print here."""
+The tablet and HQ screens (web/printing.py) and `shelter-ops print` (cli/print.py) both print here."""
 from offline_print import atlas, cards, floor, forms, map as paper_map, poster, roster
 
 from .domain import paper

@@ -5,9 +5,9 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .db import get_db
-from .domain import nodes, shelters
-from .domain.errors import DomainError
+from ..db import get_db
+from ..domain import nodes, shelters
+from ..domain.errors import DomainError
 
 
 def _fail(error):
@@ -39,7 +39,7 @@ def node_pair(refs):
 @with_appcontext
 def node_init(hq_url, code, name):
     """On the node: pair this (empty) database with HQ, then fetch its shelters and settings."""
-    from . import sync_client
+    from .. import sync_client
 
     db = get_db()
     try:
@@ -84,7 +84,7 @@ def sync_group():
 @with_appcontext
 def sync_now_command():
     """On a node: push every event HQ lacks and pull what HQ has for this node."""
-    from . import sync_client
+    from .. import sync_client
 
     if nodes.state(get_db()) is None:
         raise click.ClickException("この端末は本部と登録されていません（shelter-ops node init）。\n"
@@ -101,7 +101,7 @@ def sync_now_command():
 @with_appcontext
 def sync_export(file, node_id):
     """Write a sealed sync file: on a node, its events for HQ; at HQ (--node), HQ's events for that node."""
-    from . import sync, sync_client
+    from .. import sync, sync_client
 
     db = get_db()
     try:
@@ -120,7 +120,7 @@ def sync_export(file, node_id):
 @with_appcontext
 def sync_import(file):
     """Read a sync file (a node's at HQ, HQ's at a node). Twice, late or out of order: nothing doubles."""
-    from . import sync
+    from .. import sync
 
     try:
         counts = sync.import_file(get_db(), Path(file).read_bytes())

@@ -7,10 +7,10 @@ from flask.cli import with_appcontext
 
 from offline_print import labels
 
-from . import printing
-from .db import get_db
-from .domain import shelters
-from .domain.errors import DomainError
+from .. import printing
+from ..db import get_db
+from ..domain import shelters
+from ..domain.errors import DomainError
 
 SIZE = click.option("--size", type=click.Choice(["A4", "A3"], case_sensitive=False), default="A4", show_default=True)
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from .db import connect, get_db, migrate
-from .eventlog import replay
+from ..db import connect, get_db, migrate
+from ..eventlog import replay
 
 
 @click.group("events")

@@ -5,9 +5,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .db import get_db
-from .domain import clock, privacy, shelters
-from .domain.errors import DomainError
+from ..db import get_db
+from ..domain import clock, privacy, shelters
+from ..domain.errors import DomainError
 
 
 @click.command("purge")

@@ -1,12 +1,13 @@
-"""The shelter-ops command: import, users, tokens, demo data (and more, added by each area)."""
+"""The shelter-ops command: import, users, tokens, demo data, tls here; the other groups in this package
+(backup, print, purge, events, node and sync, export), each in its own module, all registered below."""
 import sys
 
 import click
 from flask.cli import FlaskGroup, with_appcontext
 
-from .db import get_db
-from .domain import accounts
-from .domain.errors import DomainError
+from ..db import get_db
+from ..domain import accounts
+from ..domain.errors import DomainError
 
 
 def _fail(error):
@@ -19,7 +20,7 @@ def _fail(error):
 @with_appcontext
 def import_command(files, quiet):
     """Import shelters or emergency sites from GSI / Digital Agency CSV or GeoJSON files."""
-    from .importers import import_file
+    from ..importers import import_file
 
     failed = False
     for path in files:
@@ -49,7 +50,7 @@ def users_group():
 @with_appcontext
 def users_add(name, role, shelter_ref):
     """Add an account; the password is read from standard input."""
-    from .domain import shelters
+    from ..domain import shelters
 
     password = _read_password()
     db = get_db()
@@ -148,7 +149,7 @@ def demo_command():
     """Load the demo municipality into an empty database (refused in production)."""
     from flask import current_app
 
-    from .demo import load_if_empty
+    from ..demo import load_if_empty
 
     if current_app.config["ENV"] == "production":
         raise click.ClickException("本番モード（SHELTER_OPS_ENV=production）ではデモデータを読み込みません。\n"
@@ -176,7 +177,7 @@ def tls_init(folder, addresses, names, port):
 
     from flask import current_app
 
-    from . import tls
+    from .. import tls
 
     for address in addresses:
         try:
@@ -196,19 +197,19 @@ def register_commands(app):
 
     app.cli.add_command(backup_command)
     app.cli.add_command(restore_command)
-    from .cli_print import print_group
+    from .print import print_group
 
     app.cli.add_command(print_group)
-    from .cli_purge import purge_command
-    from .cli_events import events_group
-    from .cli_node import node_group, sync_group
+    from .purge import purge_command
+    from .events import events_group
+    from .node import node_group, sync_group
 
     app.cli.add_command(events_group)
     app.cli.add_command(node_group)
     app.cli.add_command(sync_group)
 
     app.cli.add_command(purge_command)
-    from .cli_export import export_group
+    from .export import export_group
 
     app.cli.add_command(export_group)
     for command in (import_command, users_group, tokens_group, demo_command, tls_group):
@@ -217,7 +218,7 @@ def register_commands(app):
 
 def command_group():
     """The shelter-ops command: our commands only, without Flask's --app/--env-file/--debug/--version."""
-    from . import UnsafeStart, create_app
+    from .. import UnsafeStart, create_app
 
     def cli_app():
         try:
