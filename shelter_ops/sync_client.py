@@ -42,8 +42,9 @@ def _refusal(status, body):
         return DomainError(f"本部が応答しました（{status}）。", f"HQ answered {status}.", status=status)
 
 
-def pair(db, hq_url, code, *, name="", post=http_post):
+def pair(db, hq_url, code, *, name="", post=None):
     """`shelter-ops node init`: redeem the code at HQ and become that node."""
+    post = post or http_post
     status, _headers, body = post(f"{hq_url.rstrip('/')}/sync/v1/pair",
                                   json.dumps({"code": code, "name": name}).encode(),
                                   {"Content-Type": "application/json"})
@@ -58,8 +59,9 @@ def _auth(state):
     return {"Authorization": f"Bearer {state['credential']}"}
 
 
-def push(db, *, post=http_post, progress=None):
+def push(db, *, post=None, progress=None):
     """Send every own event HQ has not acknowledged, in batches. Returns the number acknowledged now."""
+    post = post or http_post
     state = nodes.state(db)
     sent = 0
     last_seq = sync.gap_free(db, eventlog.node_id(db))
@@ -84,8 +86,9 @@ def push(db, *, post=http_post, progress=None):
     return sent
 
 
-def pull(db, *, post=http_post):
+def pull(db, *, post=None):
     """Apply what HQ has for this node past the mark. Returns the number of events applied."""
+    post = post or http_post
     state = nodes.state(db)
     applied = 0
     while True:
@@ -107,23 +110,89 @@ def pull(db, *, post=http_post):
     return applied
 
 
-def sync_now(db, *, post=http_post):
-    """Push, then pull; say in words what happened (for the node's dashboard and the CLI)."""
+def sync_now(db, *, post=None, progress=None):
+    """Push, then pull; say in words what happened (for the node's dashboard and the CLI). While it runs,
+    `progress_of(database file)` tells how much of the backlog has gone (the dashboard's bar)."""
+    post = post or http_post
+    progress = progress or Progress()
+    progress.total = owed(db)
+    _progress[getattr(db, "file_path", None)] = progress
     try:
-        sent = push(db, post=post)
+        sent = push(db, post=post, progress=progress)
         received = pull(db, post=post)
     except Unreachable as error:
         nodes.note_sync(db, last_error=f"unreachable: {error}")
-        return {"ok": False, "ja": "本部に接続できません。記録はこの端末に保存されています。",
-                "en": "HQ cannot be reached. Everything is kept on this node."}
+        summary = {"ok": False, "ja": "本部に接続できません。記録はこの端末に保存されています。",
+                   "en": "HQ cannot be reached. Everything is kept on this node."}
     except DomainError as error:
         nodes.note_sync(db, last_error=error.en)
-        return {"ok": False, "ja": error.ja, "en": error.en}
-    summary = {"ok": True, "sent": sent, "received": received,
-               "ja": f"本部へ{sent}件送り、本部から{received}件受け取りました。",
-               "en": f"Sent {sent} events to HQ and received {received} from HQ."}
-    nodes.note_sync(db, last_error=None, last_summary=json.dumps(summary, ensure_ascii=False))
+        summary = {"ok": False, "ja": error.ja, "en": error.en}
+    else:
+        summary = {"ok": True, "sent": sent, "received": received,
+                   "ja": f"本部へ{sent}件送り、本部から{received}件受け取りました。",
+                   "en": f"Sent {sent} events to HQ and received {received} from HQ."}
+        nodes.note_sync(db, last_error=None, last_summary=json.dumps(summary, ensure_ascii=False))
+    finally:
+        progress.finish()
+    progress.result = summary
     return summary
+
+
+def owed(db):
+    """How many of this node's own events HQ has not acknowledged yet."""
+    state = nodes.state(db)
+    if state is None:
+        return 0
+    return max(0, sync.gap_free(db, eventlog.node_id(db)) - (state["acked_seq"] or 0))
+
+
+class Progress:
+    """A sync going on, or the last one, on this node: how many events it had to send, how many have gone,
+    and in the end what it said. The node's dashboard draws it as a bar while a large backlog goes up."""
+
+    def __init__(self):
+        self.total, self.sent, self.result = 0, 0, None
+        self.finished = threading.Event()
+
+    def __call__(self, sent):
+        self.sent = min(self.total, self.sent + sent)
+
+    def finish(self):
+        self.finished.set()
+
+    @property
+    def running(self):
+        return not self.finished.is_set()
+
+    @property
+    def percent(self):
+        return 100 if not self.total else round(100 * self.sent / self.total)
+
+
+_progress = {}  # database file -> its Progress (in this process: a node is one process)
+
+
+def progress_of(path):
+    return _progress.get(path)
+
+
+def sync_in_background(path, *, post=None, wait=0.0):
+    """The dashboard's button: start a sync of the node database at `path` unless one is running, and
+    wait up to `wait` seconds for it. Returns its Progress, finished or still running."""
+    current = _progress.get(path)
+    if current is None or not current.running:
+        current = _progress[path] = Progress()
+
+        def run():
+            db = connect(path)
+            try:
+                sync_now(db, post=post, progress=current)
+            finally:
+                db.close()
+
+        threading.Thread(target=run, name="sync-now", daemon=True).start()
+    current.finished.wait(wait)
+    return current
 
 
 def export_file(db):

@@ -244,3 +244,46 @@ def test_a_step_no_longer_legal_when_it_arrives_is_kept_and_listed_not_applied(p
     assert _present(hq_db, a["id"]) == 2  # the rest of the node's batch was applied
     (conflict,) = sync.conflicts(hq_db)
     assert "できません" in conflict["reason_ja"] and "cannot" in conflict["reason_en"]
+
+
+def test_the_sync_button_shows_a_large_backlog_going_up_as_a_bar_and_then_says_what_was_sent(
+        paired, hq, node, monkeypatch):
+    """A node cut off for days has a backlog: the button starts the sync and, while it goes on, the page
+    shows how far it has got (words and a bar) and reloads itself; at the end it says what was sent."""
+    import threading
+
+    from conftest import PASSWORD, Session
+    from shelter_ops.domain import accounts
+    from shelter_ops.web import nodes as node_screens
+
+    hq_db, node_db, link, a, _b = paired
+    node_app, _ = node
+    from shelter_ops.db import write
+
+    with write(node_db):
+        for i in range(sync.BATCH * 2 + 10):  # three batches to send
+            households.count_head(node_db, a["id"], "female", "adult", actor="desk")
+    gate, pushes = threading.Event(), []
+
+    def slow_link(url, body, headers):
+        if url.endswith("/push"):
+            pushes.append(url)
+            if len(pushes) > 1:
+                gate.wait(10)  # HQ is slow to answer the second batch
+        return link(url, body, headers)
+
+    monkeypatch.setattr(sync_client, "http_post", slow_link)
+    monkeypatch.setattr(node_screens, "SYNC_WAIT_SECONDS", 0.5)
+    accounts.add_user(node_db, "desk1", PASSWORD, "staff", shelter_id=a["id"])
+    desk = Session(node_app, "desk1").login()
+    backlog = sync_client.owed(node_db)  # the head counts, and the account just made
+    tapped = desk.post("/node/sync", page=desk.get("/node/"))
+    assert tapped.status_code == 302
+    shown = desk.get("/node/").get_data(as_text=True)
+    assert "本部へ送っています" in shown and f"{sync.BATCH:,} / {backlog:,} 件" in shown
+    assert '<progress max="' in shown and 'http-equiv="refresh"' in shown
+    gate.set()
+    sync_client.progress_of(node_app.config["DB"]).finished.wait(10)
+    done = desk.get("/node/").get_data(as_text=True)
+    assert f"本部へ{backlog}件送り" in done and "<progress" not in done
+    assert _present(hq_db, a["id"]) == sync.BATCH * 2 + 10

@@ -80,25 +80,32 @@ def decide(pair_id):
 @login_required
 def node():
     """On a node: the link to HQ in words, the last sync, what is still to send."""
+    return _node_page(result=request.args.get("result"))
+
+
+def _node_page(result=None):
     db = get_db()
-    state = nodes.state(db)
-    owed = 0
-    if state is not None:
-        owed = sync.gap_free(db, db.execute("select id from node").fetchone()[0]) - (state["acked_seq"] or 0)
-    return render_template("nodes/node.html", state=state, owed=owed, conflicts=sync.conflicts(db),
-                           result=request.args.get("result"))
+    progress = sync_client.progress_of(current_app.config["DB"])
+    if result is None and progress is not None and not progress.running:
+        result = progress.result  # what the last sync said (the button's, or the background's)
+    return render_template("nodes/node.html", state=nodes.state(db), owed=sync_client.owed(db),
+                           conflicts=sync.conflicts(db), result=result, progress=progress)
+
+
+SYNC_WAIT_SECONDS = 5  # the button waits this long for the sync to end before showing its progress instead
 
 
 @bp.route("/node/sync", methods=["POST"])
 @login_required
 def sync_now():
-    """The button: push and pull now, and say what was sent and received."""
-    db = get_db()
-    if nodes.state(db) is None:
+    """The button: push and pull now, and say what was sent and received. A large backlog goes on in the
+    background while the page shows a bar (it reloads itself until the sync has finished)."""
+    if nodes.state(get_db()) is None:
         raise Invalid("この端末は本部と登録されていません。", "This install is not a paired node.")
-    result = sync_client.sync_now(db)
-    return render_template("nodes/node.html", state=nodes.state(db), owed=0, conflicts=sync.conflicts(db),
-                           result=result)
+    progress = sync_client.sync_in_background(current_app.config["DB"], wait=SYNC_WAIT_SECONDS)
+    if progress.running:
+        return redirect(url_for("nodes.node"))
+    return _node_page(result=progress.result)
 
 
 @bp.route("/node/export")
