@@ -13,6 +13,7 @@ the person can correct the form and send it again.
 import hashlib
 import time
 import uuid
+import zlib
 from datetime import timedelta
 
 from flask import g, request
@@ -73,7 +74,7 @@ def api_begin(user):
                            code="IdempotencyKeyReused")
         from flask import Response
 
-        response = Response(row[3], status=row[1], mimetype=row[2])
+        response = Response(_unpacked(row[3]), status=row[1], mimetype=row[2])
         response.headers["Idempotent-Replayed"] = "true"
         return response
     g.once_scope = scope
@@ -89,7 +90,7 @@ def api_finish(response):
     if scope is None or g.get("once_transaction") is None:
         return response
     status = response.status_code
-    stored = [*scope, g.pop("once_digest"), status, response.mimetype, response.get_data(), clock.now()]
+    stored = [*scope, g.pop("once_digest"), status, response.mimetype, _packed(response.get_data()), clock.now()]
     insert = ("insert or replace into idempotency (user_id, method, path, key, body_hash, status, mimetype, body, at) "
               "values (?, ?, ?, ?, ?, ?, ?, ?, ?)")
     if status < 400:
@@ -174,7 +175,7 @@ def _replayed(row):
     from flask import Response
 
     status, mimetype, location, body = row
-    response = Response(body or b"", status=status, mimetype=mimetype)
+    response = Response(_unpacked(body) or b"", status=status, mimetype=mimetype)
     if location:
         response.headers["Location"] = location
     response.headers["Idempotent-Replayed"] = "true"
@@ -191,7 +192,8 @@ def form_finish(response):
         if response.status_code >= 400:
             db.execute("delete from form_tokens where token = ?", [token])
         else:
-            body = None if response.is_streamed or response.status_code in (301, 302, 303) else response.get_data()
+            body = None if response.is_streamed or response.status_code in (301, 302, 303) \
+                else _packed(response.get_data())
             db.execute("update form_tokens set status = ?, mimetype = ?, location = ?, body = ? where token = ?",
                        [response.status_code, response.mimetype, response.headers.get("Location"), body, token])
     return response
@@ -199,6 +201,19 @@ def form_finish(response):
 
 PRUNE_SECONDS = 60  # old answers are deleted at most this often (by the app's clock), not on every write
 _pruned_at = {}  # database file -> when this process last deleted old answers
+
+
+PACKED = b"\x00z"  # a stored answer's prefix when compressed (no JSON or HTML answer starts with NUL)
+
+
+def _packed(body):
+    """A stored answer, compressed: a household's JSON is ~1.8 KB, and every check-in keeps one for a day
+    (a third of the bytes the database grew by per check-in, and so of each commit's pages)."""
+    return PACKED + zlib.compress(body, 1) if body and len(body) > 256 else body
+
+
+def _unpacked(body):
+    return zlib.decompress(body[len(PACKED):]) if body and body.startswith(PACKED) else body
 
 
 def _prune(db):
