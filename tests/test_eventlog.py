@@ -121,3 +121,23 @@ def test_the_replay_command_writes_a_new_file_and_refuses_an_existing_one(app, d
     assert result.exit_code == 0 and "replayed" in result.output
     again = runner.invoke(args=["events", "replay", "--into", str(out), "--quiet"])
     assert again.exit_code != 0 and "already exists" in again.output
+
+
+def test_no_handler_reads_the_log():
+    """A batch from elsewhere is appended whole before its events are applied (eventlog.store_and_apply),
+    so a handler that read the log would see events after its own: handlers read the event and the
+    state tables only."""
+    import ast
+    from pathlib import Path
+
+    import shelter_ops
+
+    readers = []
+    for path in Path(shelter_ops.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef) and any(
+                    isinstance(d, ast.Call) and getattr(d.func, "id", "") == "applies" for d in node.decorator_list):
+                source = ast.unparse(node)
+                if "from events" in source or "done(" in source or "rows(" in source:
+                    readers.append(f"{path.name}:{node.name}")
+    assert readers == []
