@@ -150,34 +150,83 @@ def report(problems):
     return "\n".join(lines)
 
 
-@pytest.mark.parametrize("lang", LANGS)
-@pytest.mark.parametrize("role", ROLES)
-def test_no_page_breaks_wcag_22_aa_according_to_axe(sweep, role, lang):
-    problems = sweep["violations"][(role, lang)]
-    assert not problems, f"{len(problems)} axe violations for {role} in {lang}:\n" + report(problems)
-
-
-def test_no_page_scrolls_sideways_at_200_percent_zoom_on_a_phone(sweep):
-    wide = [f"{role}/{lang}: {line}" for (role, lang), lines in sweep["wide"].items() for line in lines]
-    assert not wide, "\n".join(wide)
-
-
-def test_every_page_of_the_route_map_is_checked(site, sweep):
-    app, _url, _made, _rendered = site
+def unchecked_routes(app, checked):
+    """GET routes that are neither a checked page nor listed as not a page (the API is not one either)."""
     adapter = app.url_map.bind("127.0.0.1")
-    checked = {adapter.match(path.split("?")[0], method="GET")[0] for path in sweep["checked"] if path != "/no-such-page"}
-    missing = sorted(rule.endpoint for rule in app.url_map.iter_rules()
-                     if "GET" in rule.methods and rule.endpoint not in checked
-                     and rule.endpoint not in NOT_PAGES and not rule.endpoint.startswith("api."))
-    assert not missing, f"GET routes neither checked nor listed in a11y_helpers.NOT_PAGES: {missing}"
+    endpoints = {adapter.match(path.split("?")[0], method="GET")[0] for path in checked if path != "/no-such-page"}
+    return sorted(rule.endpoint for rule in app.url_map.iter_rules()
+                  if "GET" in rule.methods and rule.endpoint not in endpoints
+                  and rule.endpoint not in NOT_PAGES and not rule.endpoint.startswith("api."))
 
 
-def test_every_template_is_rendered_by_a_checked_page(sweep):
+def unrendered_templates(rendered):
     templates = {str(p.relative_to(ROOT / "templates")) for p in (ROOT / "templates").rglob("*.html")}
-    pages = {t for t in templates if not PARTIALS.search(t)}
-    assert not pages - sweep["templates"], f"templates no checked page rendered: {sorted(pages - sweep['templates'])}"
+    return sorted(t for t in templates if not PARTIALS.search(t) and t not in rendered)
 
 
-def test_each_role_sees_its_pages_and_nothing_leaves_127_0_0_1(sweep):
-    assert not sweep["refused"], "\n".join(sweep["refused"])
-    assert not sweep["outside"], f"pages asked the internet for {sweep['outside']}"
+# One test for the whole sweep (pytest-xdist would otherwise run the sweep once per worker); its message
+# lists every finding at once.
+def test_every_page_meets_wcag_22_aa_by_role_and_language_and_fits_a_phone_at_200_percent(site, sweep):
+    findings = []
+    for (role, lang), problems in sweep["violations"].items():
+        if problems:
+            findings.append(f"{len(problems)} axe violations for {role} in {lang}:\n" + report(problems))
+    wide = [f"  {role}/{lang}: {line}" for (role, lang), lines in sweep["wide"].items() for line in lines]
+    if wide:
+        findings.append("pages that scroll sideways at 200 % zoom on a 390 px phone:\n" + "\n".join(wide))
+    if sweep["refused"]:
+        findings.append("pages refused to a role that should see them:\n  " + "\n  ".join(sweep["refused"]))
+    if sweep["outside"]:
+        findings.append(f"pages asked the internet for {sweep['outside']}")
+    missing = unchecked_routes(site[0], sweep["checked"])
+    if missing:
+        findings.append(f"GET routes neither checked nor listed in a11y_helpers.NOT_PAGES: {missing}")
+    unrendered = unrendered_templates(sweep["templates"])
+    if unrendered:
+        findings.append(f"templates no checked page rendered (add the page to a11y_helpers): {unrendered}")
+    assert not findings, "\n\n".join(findings)
+    assert sweep["checked"] and all(sweep["violations"][(role, lang)] == [] for role in ROLES for lang in LANGS)
+
+
+# Every element that shows a level by colour, with the word and the shape it shows it by too
+LEVEL_SIGNS = """() => {
+    const level = (e) => ([...e.classList].find((c) => c.startsWith('level-') && c !== 'level-badge'
+                                                   && c !== 'level-chip') || '').slice('level-'.length);
+    const badges = [...document.querySelectorAll('.level-badge')].map((e) => ({
+        level: level(e), word: e.textContent.trim(),
+        shape: getComputedStyle(e, '::before').content.split(' / ')[0].replace(/"/g, '')}));
+    const markers = [...document.querySelectorAll('.vector-map g.marker')].map((e) => ({
+        level: level(e), word: e.querySelector('title').textContent.split(': ').pop(),
+        shape: (e.querySelector('use.shape') || {getAttribute: () => ''}).getAttribute('href')}));
+    const bars = [...document.querySelectorAll('.zone-level')].map((e) => ({
+        level: level(e.querySelector('.bar')), badge: level(e.querySelector('.level-badge'))}));
+    return {badges, markers, bars};
+}"""
+
+
+def test_a_level_is_never_told_by_colour_alone(site):
+    """The public status page, HQ's map and table and the shelter's zones show each level in a word and a shape
+    as well as a colour: one shape per level (● ◆ ▲ ■ ○ ?), the same on the badges and the map."""
+    _app, url, made, _rendered = site
+    with chromium() as browser:
+        page = browser.new_page(viewport=TABLET)
+        sign_in(page, url, "hq")
+        shapes = {}
+        for path in ("/public/", "/hq/", f"/shelters/{OPEN}/occupancy"):
+            page.goto(url + path)
+            signs = page.evaluate(LEVEL_SIGNS)
+            assert signs["badges"], path
+            for badge in signs["badges"]:
+                assert badge["word"] and badge["shape"] not in ("", "none", "normal"), (path, badge)
+                assert shapes.setdefault(badge["level"], badge["shape"]) == badge["shape"], (path, badge)
+            for marker in signs["markers"]:
+                assert marker["word"] and marker["shape"] == f"#shape-{marker['level']}", (path, marker)
+            for bar in signs["bars"]:
+                assert bar["level"] == bar["badge"], (path, bar)
+            if path == "/hq/":
+                assert {m["level"] for m in signs["markers"]} >= {"full", "crowded", "some", "closed"}
+        assert set(shapes) == {"vacant", "some", "crowded", "full", "closed", "stale"}
+        assert len(set(shapes.values())) == len(shapes), f"two levels share a shape: {shapes}"
+        marker_shapes = page.goto(url + "/public/") and page.evaluate(
+            "[...document.querySelectorAll('.vector-map defs > *')].map((e) => e.tagName + (e.getAttribute('d') || ''))")
+        assert len(set(marker_shapes)) >= 4, marker_shapes  # ● ◆ ▲ ■ differ in geometry, not colour
