@@ -1,5 +1,5 @@
-"""The accessibility tests' harness: one app with a morning's data on 127.0.0.1, one headless Chromium, every
-page of the app by role and language, and axe-core (from node_modules, never from the internet) run on each."""
+"""The accessibility tests' harness: an app with a morning's data served on 127.0.0.1, headless Chromium, the
+list of every page by role, and axe-core (from node_modules, never from the internet) run on a page."""
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +18,6 @@ PREREG_KEY = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="  # bytes 0..31, the 
 OPEN = "E1420400003111"  # the demo's 御成小学校: open, the lead's and the staff's shelter
 ROLES = ("public", "staff", "lead", "hq")  # nobody signed in, then domain/access.py's roles
 TABLET = {"width": 1180, "height": 820}
-PHONE = {"width": 390, "height": 844}
 
 
 @dataclass
@@ -50,9 +49,11 @@ def seed(db):
     daylog.add_entry(db, shelter["id"], kind="incident", text="体育館の照明が一部消えた。", author="system")
     resident_requests.submit(db, shelter["id"], category="supplies", text="毛布がもう一枚ほしい", room="2-1",
                              name="鎌倉 花子", source="phone")
-    supplies.record_move(db, shelter["id"], item="水 500ml", unit="本", direction="in", quantity=240, actor="system")
+    supplies.record_move(db, shelter["id"], item="水 500ml", unit="本", direction="in", quantity=240,
+                         actor="system")
     report = reports.submit(db, shelter["id"], {}, actor="system", config=DEFAULTS)
-    inquiries.ask(db, {"name": "鎌倉 花子", "relation": "household", "inquirer_name": "鎌倉 次郎"}, operator="system")
+    inquiries.ask(db, {"name": "鎌倉 花子", "relation": "household", "inquirer_name": "鎌倉 次郎"},
+                  operator="system")
     nodes.issue_code(db, [shelter["id"]], actor="system")
     # every state and every level somewhere, so that each badge's colours are checked
     others = [s for s in shelters.list_all(db) if s["state"] == "standby"]
@@ -83,7 +84,7 @@ def serving(app):
 
 @contextmanager
 def chromium():
-    """One headless system Chromium for the whole module."""
+    """A headless system Chromium (skips, saying why, where there is none)."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (no browser download)")
     path = chromium_path()
     with sync_api.sync_playwright() as p:
@@ -95,13 +96,13 @@ def chromium():
 
 
 def run_axe(page):
-    """axe-core's WCAG 2.2 A/AA violations on the page as it is now: [{rule, impact, help, nodes: [(target, html)]}]."""
-    found = page.evaluate("""async (tags) => {
+    """axe-core's violations of AXE_TAGS on the page as it is now (axe is on every page: the context's init
+    script): [{rule, impact, help, nodes: [(selector, html, summary)]}]."""
+    return page.evaluate("""async (tags) => {
         const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
         return result.violations.map((v) => ({rule: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map((n) => [n.target.join(' '), n.html.slice(0, 160), n.failureSummary || ''])}));
     }""", AXE_TAGS)
-    return found
 
 
 EVACUEES, SHELTER, LEADS, HQ, ANYONE = ("public",), ("staff", "lead", "hq"), ("lead", "hq"), ("hq",), ROLES

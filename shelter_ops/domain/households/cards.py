@@ -115,7 +115,8 @@ def clean_person(data):
             raise Invalid(N_("Enter the date of birth like 2001-04-01: %(birth)s"), params={"birth": birth},
                           field="birth_date") from None
         if not 0 <= age_from_birth <= 130:
-            raise Invalid(N_("The date of birth is not plausible: %(birth)s"), params={"birth": birth}, field="birth_date")
+            raise Invalid(N_("The date of birth is not plausible: %(birth)s"), params={"birth": birth},
+                          field="birth_date")
         age = age_from_birth
     elif age not in (None, ""):
         try:
