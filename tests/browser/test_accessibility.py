@@ -111,11 +111,22 @@ def check(page, name, path, problems, wide):
     """axe on the page as it is, then the page at 200 % zoom on a phone: what sticks out, if anything."""
     for violation in run_axe(page):
         problems.append({**violation, "page": f"{name} {path}"})
+    twice = page.evaluate(DUPLICATE_IDS)  # axe 4.7 retired its duplicate-id rules; a label or a link still needs one
+    if twice:
+        problems.append({"rule": "duplicate-id", "impact": "serious", "help": "ids must be unique",
+                         "page": f"{name} {path}", "nodes": [(f"#{i}", "", "") for i in twice]})
     page.set_viewport_size(ZOOMED)
     too_wide = page.evaluate(WIDER_THAN_THE_SCREEN)
     if too_wide:
         wide.append(f"{name} {path}: {too_wide[0]} px wide in {ZOOMED['width']} px: {', '.join(too_wide[1])}")
     page.set_viewport_size(TABLET)
+
+
+DUPLICATE_IDS = """() => {
+    const seen = new Set(), twice = new Set();
+    document.querySelectorAll('[id]').forEach((e) => (seen.has(e.id) ? twice : seen).add(e.id));
+    return [...twice];
+}"""
 
 
 # null when the page fits its width; else its width and the deepest elements and the text sticking out (a wide
