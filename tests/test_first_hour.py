@@ -54,7 +54,7 @@ def test_a_lead_confirms_before_reception_stops(db, open_a, signed_in):
 
 def test_the_desk_comes_first_and_closing_last_among_the_tools(open_a, signed_in):
     page = signed_in("lead", open_a).get(f"/shelters/{REF}").get_data(as_text=True)
-    tools = page.split('<nav class="tools">')[1].split("</nav>")[0]
+    tools = page.split('<nav class="tools"')[1].split("</nav>")[0]
     links = re.findall(r'href="/shelters/[^/"]+/([^"]*)"', tools)
     assert links[0] == "desk" and links[-1] == "closing"
 

@@ -59,3 +59,4 @@ def test_the_hq_map_follows_a_shelter_filling_up(browser_page, live_server, db, 
         desk.post(f"/api/v1/shelters/{REF}/headcounts", json={"sex": "male", "age_band": "adult"})
     browser_page.wait_for_function(
         f"() => document.querySelector('{marker}').classList.contains('level-full')", timeout=10000)
+    assert browser_page.get_attribute(f"{marker} use.shape", "href") == "#shape-full"  # its shape follows: ■

@@ -69,9 +69,12 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
         raise Invalid(N_("Choose a category."))
     if not isinstance(source, str) or source not in SOURCES:
         raise Invalid("受付方法が不明です。", "Unknown source.")
-    text = free_text(text, "要望の内容", "request")
-    name = "" if anonymous else free_text(name, "お名前", "name", required=False, limit=100)
-    room = "" if anonymous else free_text(room, "場所", "place", required=False, limit=100)
+    text = free_text(text, "要望の内容", "request", missing=N_("Write what you need."),
+                     too_long=N_("Your request can have at most %(n)s characters."))
+    name = "" if anonymous else free_text(name, "お名前", "name", required=False, limit=100,
+                                          too_long=N_("The name can have at most %(n)s characters."))
+    room = "" if anonymous else free_text(room, "場所", "place", required=False, limit=100,
+                                          too_long=N_("The place can have at most %(n)s characters."))
     plain, personal = privacy.split({"text": text, "name": name or None, "room": room or None})
     item = {"id": new_id(), "category": category, "source": source}
     with write(db):
@@ -88,10 +91,8 @@ def submit(db, shelter_id, *, category, text, name="", room="", anonymous=False,
             sent = db.execute("select count(*) from resident_request_throttle where client = ? and at >= ?",
                               [client, since]).fetchone()[0]
             if sent >= limit:
-                raise TooMany(
-                    f"送信が多すぎます。{window_minutes}分ほど待ってから送るか、受付の職員に伝えてください。",
-                    f"Too many requests sent. Wait about {window_minutes} minutes, or tell the staff at reception.",
-                )
+                raise TooMany(N_("Too many requests sent. Wait about %(n)s minutes, or tell the staff at reception."),
+                              params={"n": window_minutes})
             db.execute("insert into resident_request_throttle (client, shelter_id, at) values (?, ?, ?)",
                        [client, shelter_id, stamp])
         # what was asked, and by whom if they said, is sealed: the purge forgets it with the shelter's key

@@ -24,13 +24,16 @@ def clean(value, *, fold=False, single_line=False):
     return unicodedata.normalize("NFKC" if fold else "NFC", text).strip()
 
 
-def free_text(value, ja, en, *, required=True, limit=1000, fold=False):
-    """`value` as clean text. `ja`/`en` name the field in refusals. `fold` applies NFKC (item names,
-    numbers typed full-width); otherwise NFC, so prose keeps its full-width punctuation as written."""
+def free_text(value, ja, en, *, required=True, limit=1000, fold=False, missing=None, too_long=None):
+    """`value` as clean text. `ja`/`en` name the field in refusals; text an evacuee types gives message ids
+    instead (`missing`, and `too_long` with %(n)s), so the refusal comes in their language. `fold` applies NFKC
+    (item names, numbers typed full-width); otherwise NFC, so prose keeps its full-width punctuation as written."""
     text = clean(value, fold=fold)
     if required and not text:
-        raise Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
+        raise Invalid(missing) if missing else Invalid(f"{ja}を入力してください。", f"Enter the {en}.")
     if len(text) > limit:
+        if too_long:
+            raise Invalid(too_long, params={"n": limit})
         raise Invalid(f"{ja}は{limit}文字以内にしてください。", f"The {en} can have at most {limit} characters.")
     return text
 

@@ -110,9 +110,9 @@ def _too_many_message():
     """The refusal of a rate limit, in words for the screen that hit it."""
     from ..domain.errors import TooMany
 
-    if request.endpoint in ("door.form", "door.prereg_page"):
-        return TooMany("登録が続いたため、少し待ってください（約10分）。困ったときは受付で声をかけてください。",
-                       "Too many registrations from this device. Wait about 10 min, or ask at the desk.")
+    if request.endpoint in ("door.form", "door.prereg_page"):  # an evacuee's phone: in their language
+        return TooMany(N_("Too many registrations from this device. Wait about %(n)s min, or ask at the desk."),
+                       params={"n": 10})
     if request.endpoint == "auth.login":
         return TooMany("サインインの失敗が続いたため、しばらく待ってからやり直してください。",
                        "Too many failed sign-ins. Wait a while and try again.")

@@ -70,6 +70,22 @@ def household_from_form(form):
     return household, persons
 
 
+def refused_field(form, error):
+    """The form field a refusal is about ("p1_age"), so that the page ties the message to it (aria-describedby);
+    None when it is about the whole form."""
+    if getattr(error, "msgid", None) == "Enter at least one person.":
+        return "p0_name"
+    field = error.details.get("field") if isinstance(error, DomainError) else None
+    if field not in ("age", "birth_date"):
+        return None
+    for i in range(households.MAX_PERSONS):  # the first block the same check refuses
+        try:
+            households.clean_person({key: form.get(f"p{i}_{key}") for key in ("age", "birth_date")})
+        except DomainError:
+            return f"p{i}_{field}"
+    return None
+
+
 def person_rows():
     """How many person blocks to show: asked for, or as many as were filled in (a refused form keeps them)."""
     filled = max([int(k[1:k.index("_")]) + 1 for k, v in request.form.items()
@@ -203,7 +219,7 @@ def form(ref):
         else:  # the desks' 受付待ち count goes up at once: write() tells live after the commit
             return redirect(url_for("door.done", ref=ref, token=household_token(created["id"])))
     return render_template("door/form.html", shelter=shelter, vocab=households, error=error, form=request.form,
-                           rows=person_rows(),
+                           rows=person_rows(), error_field=refused_field(request.form, error) if error else None,
                            mode="door"), 400 if error else 200
 
 
@@ -261,6 +277,7 @@ def prereg_page():
         except DomainError as refused:
             error = refused
     return render_template("door/prereg.html", available=bool(key), vocab=households, error=error,
+                           error_field=refused_field(request.form, error) if error else None,
                            form=request.form, rows=person_rows(), mode="prereg",
                            qr=qr_svg(sealed) if sealed else None, sealed=sealed,
                            persons=len(household_from_form(request.form)[1]) if sealed else 0)

@@ -22,7 +22,7 @@ from sqlite_utils.migrations import Migrations
 
 from ..db import get_db, write
 from ..domain import clock
-from ..domain.errors import Conflict, Invalid
+from ..domain.errors import N_, Conflict, Invalid
 
 migrations = Migrations("once")
 
@@ -166,8 +166,8 @@ def form_begin(user_id):
         if row is not None and row[0] is not None:
             return _replayed(row)
         if time.monotonic() > deadline:
-            raise Conflict("前の送信をまだ処理しています。しばらくしてから画面を再読み込みしてください。",
-                           "The first tap is still being saved. Reload the page in a moment.", code="StillSaving")
+            # a double tap at the door too: a message id, so the evacuee reads it in their language
+            raise Conflict(N_("The first tap is still being saved. Reload the page in a moment."), code="StillSaving")
         time.sleep(0.05)  # gevent mode patches time.sleep: other requests go on meanwhile
 
 

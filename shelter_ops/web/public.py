@@ -155,17 +155,37 @@ def map_points(rows, position=None, width=640, height=420, pad=28, lang="ja"):
 def svg_markers(map, marker_r=13, numbered=True):
     """The markers of an svg_map (templates/public/_macros.html), joined here rather than looped in
     Jinja: HQ's map of a prefecture has 1,500, and the template loop was most of the page's time.
-    Each is <g class="marker level-…" data-kyotsu data-state> (live.js updates them) with a title."""
+    Each is <g class="marker level-…" data-kyotsu data-state> (live.js updates them) with a title; its shape
+    is the level's (marker_shapes), so that the level is never told by colour alone."""
     out = []
     for p in map["points"]:
         s = p["record"]
         number = f"{p['n']}. " if numbered else ""
         text = (f'<text x="{p["x"]}" y="{round(p["y"] + 5, 1)}" text-anchor="middle">{p["n"]}</text>'
                 if numbered else "")
-        out.append(f'<g class="marker level-{escape(p["level"])}" data-kyotsu="{escape(s["kyotsu_id"] or "")}" '
-                   f'data-state="{escape(s["state"])}"><circle cx="{p["x"]}" cy="{p["y"]}" r="{int(marker_r)}"/>'
-                   f'{text}<title>{number}{escape(p["name"] or "")}: {escape(p["words"])}</title></g>')
+        level = escape(p["level"])
+        out.append(f'<g class="marker level-{level}" data-kyotsu="{escape(s["kyotsu_id"] or "")}" '
+                   f'data-state="{escape(s["state"])}"><use class="shape" href="#shape-{level}" x="{p["x"]}" '
+                   f'y="{p["y"]}"/>{text}<title>{number}{escape(p["name"] or "")}: {escape(p["words"])}</title></g>')
     return Markup("\n".join(out))
+
+
+@bp.app_template_global()
+def marker_shapes(marker_r=13):
+    """<defs> of the level shapes the markers use, around (0, 0): ● vacant, ◆ somewhat crowded, ▲ crowded,
+    ■ full, ○ not in use and being checked (the badges' ::before shows the same shapes beside the words)."""
+    r = int(marker_r)
+    diamond, tri_top, tri_side, tri_base, half = round(r * 1.3, 1), round(r * 1.5, 1), round(r * 1.4, 1), \
+        round(r * 0.95, 1), round(r * 0.95, 1)
+    shapes = {
+        "vacant": f'<circle id="shape-vacant" r="{r}"/>',
+        "some": f'<path id="shape-some" d="M0 -{diamond} L{diamond} 0 L0 {diamond} L-{diamond} 0 Z"/>',
+        "crowded": f'<path id="shape-crowded" d="M0 -{tri_top} L{tri_side} {tri_base} L-{tri_side} {tri_base} Z"/>',
+        "full": f'<rect id="shape-full" x="-{half}" y="-{half}" width="{2 * half}" height="{2 * half}"/>',
+        "closed": f'<circle id="shape-closed" r="{r}"/>',
+        "stale": f'<circle id="shape-stale" r="{r}"/>',
+    }
+    return Markup("<defs>" + "".join(shapes.values()) + "</defs>")
 
 
 @bp.app_template_global()

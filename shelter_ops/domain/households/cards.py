@@ -107,22 +107,24 @@ def clean_person(data):
     birth = clean_text(data.get("birth_date"), 10)
     age = data.get("age")
     if isinstance(age, (list, dict, bool, float)):
-        raise Invalid(N_("Enter the age as a whole number."))
+        raise Invalid(N_("Enter the age as a whole number."), field="age")
     if birth:
         try:
             age_from_birth = _age_from(birth)
         except ValueError:
-            raise Invalid(N_("Enter the date of birth like 2001-04-01: %(birth)s"), params={"birth": birth}) from None
+            raise Invalid(N_("Enter the date of birth like 2001-04-01: %(birth)s"), params={"birth": birth},
+                          field="birth_date") from None
         if not 0 <= age_from_birth <= 130:
-            raise Invalid(N_("The date of birth is not plausible: %(birth)s"), params={"birth": birth})
+            raise Invalid(N_("The date of birth is not plausible: %(birth)s"), params={"birth": birth},
+                          field="birth_date")
         age = age_from_birth
     elif age not in (None, ""):
         try:
             age = int(unicodedata.normalize("NFKC", str(age)).strip())
         except ValueError:
-            raise Invalid(N_("Enter the age as a number: %(age)s"), params={"age": age}) from None
+            raise Invalid(N_("Enter the age as a number: %(age)s"), params={"age": age}, field="age") from None
         if not 0 <= age <= 130:
-            raise Invalid(N_("The age is not plausible: %(age)s"), params={"age": age})
+            raise Invalid(N_("The age is not plausible: %(age)s"), params={"age": age}, field="age")
     else:
         age = None
     out["birth_date"] = birth
@@ -170,8 +172,7 @@ def split_person(person):
 
 
 def require_open(shelter):
-    if shelter["state"] != "open":
-        raise Conflict(f"{shelter['name']}は現在開設していないため受付できません。",
-                       f"{shelter.get('name_en') or shelter['name']} is not open; it cannot check anyone in.",
+    if shelter["state"] != "open":  # an evacuee can meet it at the door: a message id, in every language
+        raise Conflict(N_("%(name)s is not open; it cannot check anyone in."), params={"name": shelter["name"]},
                        code="ShelterNotOpen")
 

@@ -175,6 +175,10 @@
   }
   document.querySelectorAll("input[data-wedge]").forEach(wedgeInput);
 
+  // A refused form: its error summary takes the focus, so a screen reader reads it first (autofocus does too).
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary && document.activeElement !== summary) summary.focus();
+
   // The household form: "More people" reveals hidden person blocks instead of reloading the page.
   var more = document.getElementById("more-people");
   if (more) {

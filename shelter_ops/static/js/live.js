@@ -40,6 +40,8 @@
       if (name.indexOf("level-") === 0 && name !== "level-badge") { el.classList.remove(name); }
     });
     el.classList.add("level-" + level);
+    var shape = el.querySelector && el.querySelector("use.shape");  // a map marker: its shape is the level's too
+    if (shape) { shape.setAttribute("href", "#shape-" + level); }
   }
 
   function setField(scope, field, value) {
@@ -57,6 +59,14 @@
         if (bar) {
           var share = zone.capacity > 0 ? Math.min(1, zone.occupancy / zone.capacity) : (zone.occupancy > 0 ? 1 : 0);
           bar.style.width = Math.round(share * 100) + "%";
+          bar.parentNode.setAttribute("aria-label", Math.round(share * 100) + "%");
+          // the zone's level in a word and a shape (the badge's class), as the template computes it
+          var level = share >= 0.8 ? "full" : share >= 0.6 ? "crowded" : share >= 0.3 ? "some" : "vacant";
+          setLevelClass(bar.parentNode, level);
+          el.querySelectorAll('[data-field="zone-level"]').forEach(function (badge) {
+            badge.textContent = t(LEVELS[level]);
+            setLevelClass(badge, level);
+          });
         }
       });
     });
