@@ -126,7 +126,7 @@ def page_list(made):
         ("desk paper card", f"{shelter}/desk/register?paper=1", SHELTER),
         ("desk count", f"{shelter}/desk/count", SHELTER),
         ("desk registered", f"{shelter}/desk/registered/{made.household_id}", SHELTER),
-        ("roster", f"{shelter}/desk/roster", SHELTER), ("dashboard", f"{shelter}/occupancy", SHELTER),
+        ("roster", f"{shelter}/desk/roster", SHELTER), ("IC cards", f"{shelter}/desk/ic", SHELTER), ("dashboard", f"{shelter}/occupancy", SHELTER),
         ("supplies", f"/supplies/{OPEN}", SHELTER), ("daily log", f"/running/{OPEN}/log", SHELTER),
         ("announcements", f"/running/{OPEN}/announcements", SHELTER),
         ("residents' requests inbox", f"/running/{OPEN}/requests", SHELTER),
