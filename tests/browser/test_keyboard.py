@@ -29,9 +29,15 @@ FOCUSED = """() => {
                  (e.getAttribute('href') || '') + '|' + e.textContent.trim().slice(0, 20)};
 }"""
 
+# A group of radio buttons is one Tab stop (its checked one, or its first): the arrow keys move within it.
 REACHABLE = """(selector) => [...document.querySelectorAll(selector)]
     .filter((e) => !e.disabled && e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden'
                    && !e.closest('[hidden], .visually-hidden:not(input)'))
+    .filter((e) => {
+        if (e.type !== 'radio') return true;
+        const group = [...document.querySelectorAll('input[type=radio]')].filter((r) => r.name === e.name);
+        return e.checked || (!group.some((r) => r.checked) && group[0] === e);
+    })
     .map((e) => e.tagName + '|' + (e.name || '') + '|' + (e.id || '') + '|' + (e.value || '') + '|' +
                 (e.getAttribute('href') || '') + '|' + e.textContent.trim().slice(0, 20))"""
 
@@ -137,6 +143,12 @@ def test_the_desk_is_signed_in_to_and_checks_in_with_keys_only_and_a_visible_foc
     assert not unseen, f"focus not visible on: {unseen}"
     missing = set(page.evaluate(REACHABLE, TABBABLE)) - set(reached)
     assert not missing, f"never reached with Tab: {sorted(missing)}"
+    tab_to(page, "input[name=mode]:checked")  # the IC card modes: one Tab stop, the arrow keys choose
+    before = page.evaluate("document.activeElement.value")
+    keys.press("ArrowRight")
+    assert page.evaluate("document.activeElement.checked && document.activeElement.value") not in (before, False)
+    keys.press("ArrowLeft")
+    assert page.evaluate("document.querySelector('input[name=mode]:checked').value") == before
 
     tab_to(page, "input[name=code]")
     keys.type(household["reception_number"])

@@ -132,9 +132,14 @@
       try { kept = window.localStorage.getItem(key); } catch (err) { kept = null; }
       var keptInput = kept && modes.querySelector('input[value="' + kept + '"]');
       if (keptInput) keptInput.checked = true;
+      var tapped = false;  // chosen with a finger or a mouse (not with the arrow keys)
+      modes.addEventListener("pointerdown", function () { tapped = true; });
       modes.addEventListener("change", function () {
         try { window.localStorage.setItem(key, cardMode()); } catch (err) { /* private mode: not kept */ }
-        scanbox.focus();  // the reader types into the scan box, not into the radio buttons
+        // after a tap the reader types into the scan box, not into the radio buttons; a keyboard user
+        // stays in the group, so the arrow keys go on choosing (WCAG 3.2.2: no jump on input)
+        if (tapped) scanbox.focus();
+        tapped = false;
       });
     }
     document.addEventListener("shelter-ops:card-tap", function (e) { show(e.detail); });
