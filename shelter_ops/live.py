@@ -88,8 +88,7 @@ class Hub:
             db.close()
 
     def flush(self, db, ids, everything):
-        snaps = capacity.snapshots(db, self.app.config)
-        desks = households.desk_counts(db)
+        snaps, desks = _figures(db, self.app.config)
         self.flushes += 1
         for snap in snaps:
             if everything or snap["id"] in ids:
@@ -100,6 +99,12 @@ class Hub:
                     # HQ just hid it: public screens drop it (its 共通ID was public until now)
                     self.published.discard(snap["id"])
                     socketio.emit("withdrawn", {"kyotsu_id": snap["kyotsu_id"]}, to="public")
+
+
+def _figures(db, config):
+    """Every shelter's snapshot and every desk's header counts, counting the people present once."""
+    present = households.present_counts(db)
+    return capacity.snapshots(db, config, counts=present), households.desk_counts(db, present=present)
 
 
 def send(snap, snaps, config, desk=None):

@@ -122,11 +122,11 @@ def outside_counts(db):
 NO_DESK_COUNTS = {"present": 0, "pending": 0, "outside": 0}
 
 
-def desk_counts(db, shelter_ids=None):
+def desk_counts(db, shelter_ids=None, *, present=None):
     """What a reception desk's header shows, per shelter: {shelter_id: {"present", "pending",
-    "outside"}} — people checked in (present_counts), households registered at the door and not
-    yet at the desk, evacuees registered here but staying outside. Counts only."""
-    present = present_counts(db)
+    "outside"}} — people checked in (present_counts, or `present` when counted already), households
+    registered at the door and not yet at the desk, evacuees registered here but staying outside."""
+    present = present_counts(db) if present is None else present
     outside = outside_counts(db)
     pending = dict(db.execute("select shelter_id, count(*) from households where status = 'pending' "
                               "group by shelter_id").fetchall())
