@@ -318,8 +318,12 @@ def emit_all(db, kind, items, *, actor):
                        who.origin or origin, None, None, json.dumps(data, ensure_ascii=False, sort_keys=True),
                        None])
     db.conn.executemany(_INSERT, values)
+    apply_all = getattr(handler.apply, "apply_all", None)  # a handler may apply a run of its events at once
+    if apply_all is not None:
+        apply_all(db, events)
     for event in events:
-        handler.apply(db, event)
+        if apply_all is None:
+            handler.apply(db, event)
         touched(db, event.shelter_id, handler.live)
     return len(events)
 
