@@ -134,3 +134,18 @@ def test_hq_sees_alerts_with_the_nearest_shelters_with_space(app, db, signed_in)
     assert "満杯小学校" in alerts and "近い中学校" in alerts and "80 / 100" in alerts
     filtered = signed_in("hq").get("/hq/?level=full").get_data(as_text=True).split("<tbody>")[1]
     assert "満杯小学校" in filtered and "近い中学校" not in filtered
+
+
+def test_a_zone_on_the_dashboard_has_its_level_by_the_city_s_thresholds(app, db, signed_in):
+    """The zone bars used fixed 30/60/80 % while the shelter used LEVEL_THRESHOLDS: with a city's
+    0.5,0.7,0.9 a zone at 55 % is 'somewhat crowded' (やや混雑), not 'crowded'."""
+    from shelter_ops.domain import households
+
+    shelter = insert_shelter(db, state="open", zones=(("体育館", "general", 35.0),))  # 10 places at 3.5 m²
+    for _ in range(6):
+        households.count_head(db, shelter["id"], "female", "adult", actor="desk")
+    app.config["LEVEL_THRESHOLDS"] = "0.5,0.7,0.9"
+    (zone,) = capacity.snapshot(db, app.config, shelter["id"])["zones"]
+    assert zone["occupancy"] == 6 and zone["level"] == "some"
+    page = signed_in("lead", shelter).get(f"/shelters/{shelter['kyotsu_id']}/occupancy").get_data(as_text=True)
+    assert 'class="level-badge level-some" data-field="zone-level"' in page

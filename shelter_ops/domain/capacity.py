@@ -285,6 +285,8 @@ def snapshots(db, config, *, ids=None, counts=None, at=None):
         # whoever no zone row holds (several general zones, a zone since removed): 区画未定, shown
         # as its own row wherever zones are listed, so the rows add up to everyone checked in
         undecided = max(0, total - sum(z["occupancy"] for z in zone_rows))
+        for zone in zone_rows:  # each zone's own level, by the same thresholds as the shelter's
+            zone["level"] = level_for(zone["occupancy"], zone["capacity"], rules["thresholds"])
         # everyone not placed in a space counted apart (incl. not yet placed) takes a general place
         occupancy = max(0, total - apart_occupancy)
         is_open = shelter["state"] == "open"

@@ -60,8 +60,8 @@
           var share = zone.capacity > 0 ? Math.min(1, zone.occupancy / zone.capacity) : (zone.occupancy > 0 ? 1 : 0);
           bar.style.width = Math.round(share * 100) + "%";
           bar.parentNode.setAttribute("aria-label", Math.round(share * 100) + "%");
-          // the zone's level in a word and a shape (the badge's class), as the template computes it
-          var level = share >= 0.8 ? "full" : share >= 0.6 ? "crowded" : share >= 0.3 ? "some" : "vacant";
+          // the zone's level in a word and a shape (the badge's class): the server's, by LEVEL_THRESHOLDS
+          var level = zone.level || "vacant";
           setLevelClass(bar.parentNode, level);
           el.querySelectorAll('[data-field="zone-level"]').forEach(function (badge) {
             badge.textContent = t(LEVELS[level]);
