@@ -100,6 +100,22 @@ def pick(pair):
     return Markup(found)
 
 
+def live_words():
+    """The words live.js writes into a page when an update comes, in the page's own language (a
+    Vietnamese page stayed Vietnamese only until the first update), as markup: やさしい日本語 keeps
+    its ruby. `{n}` and `{m2}` are filled in by the script."""
+    from flask_babel import gettext
+
+    from .domain import capacity, shelters
+
+    levels = {**capacity.LEVELS, "stale": capacity.STALE_LABEL}
+    return {"levels": {level: str(pick(pair)) for level, pair in levels.items()},
+            "states": {state: str(pick(pair)) for state, pair in shelters.STATES.items()},
+            "never": str(gettext("Not confirmed yet")), "now": str(gettext("Confirmed just now")),
+            "ago": str(gettext("Confirmed %(n)s min ago", n="{n}")),
+            "basis": str(gettext("Basis: %(m2)s m² per person", m2="{m2}"))}
+
+
 def error_text(error, code=None):
     """A domain error's message in the page's language, as markup (ruby kept, values escaped)."""
     code = code or lang()
@@ -155,6 +171,7 @@ def init_app(app):
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join([str(languages.TRANSLATIONS)] * len(names))
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals.update(lang=lang, pick=pick, html_lang=html_lang, reads_japanese=reads_japanese,
+                                 live_words=live_words,
                                  error_text=error_text, language_menu=language_menu, unreviewed_note=unreviewed_note, evacuee_page=evacuee_page)
     app.add_template_filter(languages.plain, "no_ruby")
 

@@ -204,3 +204,24 @@ def test_hq_sees_the_alert_appear_live_in_a_browser(app, db, open_a, open_b, liv
     alert = browser_page.text_content("#alerts li")
     assert "第一小学校" in alert and "第二小学校" in alert and "80 / 100" in alert
     assert not browser_page.is_visible("#alerts-none")
+
+
+@pytest.mark.browser
+def test_a_public_page_in_vietnamese_stays_vietnamese_when_an_update_comes(app, db, open_a, live_server,
+                                                                          browser_page):
+    """live.js wrote its words in Japanese (or English): a Vietnamese reader's page turned Japanese at the
+    first live update. The page now carries its own words for live.js, from the reader's catalog."""
+    from shelter_ops import languages
+
+    browser_page.goto(live_server + "/public/")
+    browser_page.click('.language-switch a[data-lang="vi"]')
+    browser_page.wait_for_selector('.language-switch a[data-lang="vi"][aria-current]')
+    row = f'[data-kyotsu="{open_a["kyotsu_id"]}"]'
+    browser_page.wait_for_function("() => window.io && document.querySelector('[data-live-room]')")
+    check_in_people(app, db, open_a, 85)
+    browser_page.wait_for_function(
+        f"""() => document.querySelector('{row} [data-field=occupancy]').textContent.trim() === '85'""")
+    full = " ".join(languages.plain(languages.text("vi", "Full")).split())
+    assert browser_page.text_content(f"{row} [data-field=label]").strip() == full != "満"
+    updated = browser_page.text_content(f"{row} [data-field=updated]").strip()
+    assert updated and not any("\u3040" <= ch <= "\u30ff" for ch in updated)  # no kana: not Japanese

@@ -17,6 +17,16 @@
 
   function t(pair) { return en ? pair[1] : pair[0]; }
 
+  // The page's own words (in the reader's language, from the server's catalogs; markup: ruby kept),
+  // or, on a page without them, the ja/en pairs above.
+  var WORDS = (function () {
+    var el = document.getElementById("live-words");
+    try { return el ? JSON.parse(el.dataset.words) : null; } catch (err) { return null; }
+  })();
+  function levelWords(level) { return WORDS ? WORDS.levels[level] || WORDS.levels.closed : t(LEVELS[level] || LEVELS.closed); }
+  function stateWords(state) { return WORDS && WORDS.states[state] ? WORDS.states[state] : t(STATES[state] || [state, state]); }
+  function setWords(el, words) { if (WORDS) { el.innerHTML = words; } else { el.textContent = words; } }
+
   function minutesAgo(stamp) {
     if (!stamp) { return null; }
     return Math.max(0, Math.floor((Date.now() - Date.parse(stamp)) / 60000));
@@ -24,6 +34,7 @@
 
   function agoText(stamp) {
     var n = minutesAgo(stamp);
+    if (WORDS) { return n === null ? WORDS.never : n === 0 ? WORDS.now : WORDS.ago.replace("{n}", n); }
     if (n === null) { return en ? "Not confirmed yet" : "未確認"; }
     if (n === 0) { return en ? "Confirmed just now" : "たった今確認"; }
     return en ? "Confirmed " + n + " min ago" : n + "分前に確認";
@@ -64,7 +75,7 @@
           var level = zone.level || "vacant";
           setLevelClass(bar.parentNode, level);
           el.querySelectorAll('[data-field="zone-level"]').forEach(function (badge) {
-            badge.textContent = t(LEVELS[level]);
+            setWords(badge, levelWords(level));
             setLevelClass(badge, level);
           });
         }
@@ -84,20 +95,23 @@
       if (rec.present !== undefined) { setField(el, "present", rec.present); }
       if (rec.desk) { setField(el, "pending", rec.desk.pending); setField(el, "outside", rec.desk.outside); }
       el.querySelectorAll('[data-field="label"]').forEach(function (badge) {
-        badge.textContent = t(LEVELS[level] || LEVELS.closed);
+        setWords(badge, levelWords(level));
         setLevelClass(badge, level);
       });
       el.querySelectorAll('[data-field="updated"]').forEach(function (span) {
         span.dataset.updated = rec.updated_at || "";
-        span.textContent = rec.state === "open" ? agoText(rec.updated_at) : "";
+        setWords(span, rec.state === "open" ? agoText(rec.updated_at) : "");
       });
-      setField(el, "basis", en ? "Basis: " + rec.m2_per_person + " m² per person" : "基準: 1人あたり" + rec.m2_per_person + " m²");
+      el.querySelectorAll('[data-field="basis"]').forEach(function (span) {
+        setWords(span, WORDS ? WORDS.basis.replace("{m2}", rec.m2_per_person)
+          : en ? "Basis: " + rec.m2_per_person + " m² per person" : "基準: 1人あたり" + rec.m2_per_person + " m²");
+      });
       el.querySelectorAll('[data-field="level-words"]').forEach(function (span) {  // ja and en side by side
         span.textContent = LEVELS[level][0] + " / " + LEVELS[level][1];
       });
       if (rec.alert !== undefined) { el.classList.toggle("alert", !!rec.alert); }
       el.querySelectorAll('[data-field="state"]').forEach(function (badge) {
-        badge.textContent = t(STATES[rec.state] || [rec.state, rec.state]);
+        setWords(badge, stateWords(rec.state));
         Array.prototype.slice.call(badge.classList).forEach(function (name) {
           if (name.indexOf("state-") === 0) { badge.classList.remove(name); }
         });
@@ -156,7 +170,7 @@
   function tick() {
     document.querySelectorAll('[data-field="updated"]').forEach(function (span) {
       var holder = span.closest("[data-state]");
-      if (holder && holder.dataset.state === "open") { span.textContent = agoText(span.dataset.updated); }
+      if (holder && holder.dataset.state === "open") { setWords(span, agoText(span.dataset.updated)); }
     });
     applyAll(Object.keys(latest).map(function (k) { return latest[k]; }));
   }
