@@ -141,3 +141,13 @@ def test_no_handler_reads_the_log():
                 if "from events" in source or "done(" in source or "rows(" in source:
                     readers.append(f"{path.name}:{node.name}")
     assert readers == []
+
+
+def test_the_household_index_holds_household_events_only_and_serves_the_lookup(db):
+    """A transferred family's history is found by this index (sync.household_history); events of no
+    household (an import's rows, head counts) are not in it, so they cost no index entry."""
+    sql = db.execute("select sql from sqlite_master where name = 'events_household'").fetchone()[0]
+    assert "is not null" in sql
+    plan = db.execute("explain query plan select rowid from events where json_extract(payload, '$.household_id') = ? "
+                      "and rowid < ? order by rowid", ["h", 10]).fetchall()
+    assert any("events_household" in step[-1] for step in plan)
