@@ -3,7 +3,7 @@ what happened rendered (headless Chromium against run.py), p50/p99, over people 
 import json
 import uuid
 
-from .browser import CHROMIUM_ARGS, TIMED_WEDGE_JS, chromium_path, sign_in, sync_playwright
+from .browser import desk_page, wedge_times
 from .harness import Client, median, percentile, running_server
 from .table import Row, ms, verdict
 
@@ -39,34 +39,20 @@ def card_holders(server, info, count):
 def run(smoke=False, runs=3):
     taps = 3 if smoke else 60
     runs = 1 if smoke else runs
-    path = chromium_path()
     p50s, p99s, worst, outcomes = [], [], [], set()
     with running_server() as (server, info):
-        ref = info["shelters"][0]["kyotsu_id"]
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-            try:
-                page = browser.new_page(viewport={"width": 1180, "height": 820}, locale="ja-JP")
-                page.set_default_timeout(15000)
-                sign_in(page, server.url, "bench-hq")
-                page.goto(f"{server.url}/shelters/{ref}/desk")
-                page.click("#scanbox")
-                for _ in range(runs):
-                    times = []
-                    # half check out (in/out mode), half count a meal: the two things a tap does
-                    cards = card_holders(server, info, taps)
-                    for mode, part in (("inout", cards[::2]), ("meal", cards[1::2])):
-                        page.check(f"[data-testid=mode-{mode}]")
-                        page.click("#scanbox")
-                        for card in part:
-                            elapsed, outcome = page.evaluate(TIMED_WEDGE_JS, [card])
-                            outcomes.add(outcome)
-                            times.append(elapsed / 1000)
-                    p50s.append(percentile(times, 50))
-                    p99s.append(percentile(times, 99))
-                    worst.append(max(times))
-            finally:
-                browser.close()
+        with desk_page(server, info["shelters"][0]["kyotsu_id"]) as page:
+            for _ in range(runs):
+                times = []
+                # half check out (in/out mode), half count a meal: the two things a tap does
+                cards = card_holders(server, info, taps)
+                for mode, part in (("inout", cards[::2]), ("meal", cards[1::2])):
+                    page.check(f"[data-testid=mode-{mode}]")
+                    page.click("#scanbox")
+                    times += wedge_times(page, part, outcomes)
+                p50s.append(percentile(times, 50))
+                p99s.append(percentile(times, 99))
+                worst.append(max(times))
     ok_outcome = outcomes == {"scan-result result-ok"}
     p99 = median(p99s)
     return [Row(WHAT, f"{ms(median(p50s))} / {ms(p99)}", "—", "—", TARGET, verdict(p99 <= 0.3 and ok_outcome),

@@ -1,5 +1,6 @@
 """Headless Chromium (the system package) driven by Python playwright, for the browser benchmarks.
 Never downloads a browser: `executable_path` is the system's chromium."""
+import contextlib
 import shutil
 
 from .harness import PASSWORD, Skip
@@ -56,3 +57,30 @@ def sign_in(page, base_url, name, password=PASSWORD):
     page.fill("input[name=password]", password)
     page.click("form button.primary")
     page.wait_for_load_state()
+
+
+@contextlib.contextmanager
+def desk_page(server, ref, user="bench-hq"):
+    """A tablet-sized Chromium tab, signed in, on shelter `ref`'s desk with the scan box focused."""
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1180, "height": 820}, locale="ja-JP")
+            page.set_default_timeout(15000)
+            sign_in(page, server.url, user)
+            page.goto(f"{server.url}/shelters/{ref}/desk")
+            page.click("#scanbox")
+            yield page
+        finally:
+            browser.close()
+
+
+def wedge_times(page, texts, outcomes):
+    """Type each text as a keyboard-wedge reader does; the seconds each took until its answer was
+    rendered. Each answer's class goes into the set `outcomes`."""
+    times = []
+    for text in texts:
+        elapsed, outcome = page.evaluate(TIMED_WEDGE_JS, [text])
+        outcomes.add(outcome)
+        times.append(elapsed / 1000)
+    return times
