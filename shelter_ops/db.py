@@ -135,22 +135,6 @@ def write(db):
             hook(changed)
 
 
-def event_seen(db, op):
-    """True when operation `op` was done before (its events are in the log)."""
-    from .eventlog import done
-
-    return done(db, op) is not None
-
-
-def record_event(db, kind, *, actor, shelter_id=None, payload=None, event_id=None):
-    """The first round's way to log a change: an event whose kind changes no table (log_only).
-    Being replaced, module by module, by eventlog.emit with a handler per kind. Returns the event id."""
-    from . import eventlog
-
-    eventlog.log_only(kind, live=True)
-    return eventlog.emit(db, kind, payload, actor=actor, shelter_id=shelter_id, op=event_id).id
-
-
 def events(db, *, shelter_id=None, kind=None, limit=200):
     """The newest events first, payloads decoded (personal facts are not included)."""
     import json
