@@ -119,6 +119,7 @@ def write(db):
         db._writing = True
         db._touched = set()
         db._log_state = None  # eventlog's counters, read again in each transaction
+        db._memo = {}  # what this transaction read once and may keep (eventlog.memo)
         try:
             yield db
         except BaseException:
@@ -129,6 +130,7 @@ def write(db):
             db.conn.execute("COMMIT")
         finally:
             db._writing = False
+            db._memo = None
         changed, db._touched = db._touched, set()
     if changed:
         for hook in AFTER_COMMIT:

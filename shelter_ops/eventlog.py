@@ -193,7 +193,28 @@ def format_hlc(wall, counter):
 
 # --- sealing personal facts ---
 
+def memo(db):
+    """What the current transaction has read once and may keep (write() starts each with an empty one);
+    outside write() nothing is kept."""
+    kept = getattr(db, "_memo", None)
+    return kept if kept is not None else {}
+
+
+def remember_keys(db, subjects):
+    """Read these subjects' keys in one query for the rest of the transaction (a batch from a node
+    unseals every registration in it)."""
+    keys = memo(db).setdefault("keys", {})
+    subjects = [s for s in set(subjects) if s and s not in keys]
+    for i in range(0, len(subjects), 500):
+        part = subjects[i:i + 500]
+        keys.update(db.execute(f"select subject, key from subject_keys where subject in ({','.join('?' * len(part))})",
+                               part).fetchall())
+
+
 def _subject_key(db, subject, shelter_id=None, *, create=False):
+    known = memo(db).get("keys", {}).get(subject)
+    if known is not None:
+        return known
     row = db.execute("select key from subject_keys where subject = ?", [subject]).fetchone()
     if row is not None:
         return row[0]
@@ -238,6 +259,7 @@ def forget_subjects(db, *, shelter_id=None, subjects=()):
         removed += db.execute("delete from subject_keys where shelter_id = ?", [shelter_id]).rowcount
     for subject in subjects:
         removed += db.execute("delete from subject_keys where subject = ?", [subject]).rowcount
+    memo(db).pop("keys", None)
     return removed
 
 

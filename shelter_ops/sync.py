@@ -224,6 +224,7 @@ def receive(db, rows, keys, *, allowed=None, whole_streams=True):
         db.conn.executemany("insert or ignore into subject_keys (subject, shelter_id, key, created_at) "
                             "values (?, ?, ?, ?)", [(subject, shelter_id, secret, now)
                                                     for subject, shelter_id, secret in keys])
+        eventlog.remember_keys(db, [row["subject"] for row in rows if row["sealed"] is not None])
         known = _known(db, [row["id"] for row in rows])
         ready, expected = [], {}  # origin -> the sequence number that may be applied next
         for row in sorted(rows, key=lambda r: (r["origin"], r["seq"])):
@@ -296,8 +297,16 @@ def _record_conflict(db, row, refusal):
 
 
 def _node_shelters(db, origin):
+    """The shelters of the node `origin`, or None when it is no node; read once per transaction
+    (a node's shelters never change inside one, and a pairing is not remembered before it happens)."""
+    kept = eventlog.memo(db).setdefault("node_shelters", {})
+    if origin in kept:
+        return kept[origin]
     row = db.execute("select shelter_ids from nodes where id = ?", [origin]).fetchone()
-    return None if row is None else _shelter_set(row[0])
+    if row is None:
+        return None
+    kept[origin] = _shelter_set(row[0])
+    return kept[origin]
 
 
 @functools.lru_cache(maxsize=64)

@@ -74,6 +74,24 @@ def test_personal_facts_are_sealed_in_the_log_and_gone_for_good_when_the_key_is_
     assert eventlog.from_row(notes, logged).data.get("text") is None
 
 
+def test_keys_read_once_for_a_batch_are_forgotten_with_the_key_and_with_the_transaction(notes):
+    """A node's batch reads its keys in one query (eventlog.remember_keys); a purge in the same transaction
+    still makes the facts unreadable at once, and nothing read is kept past the transaction."""
+    made = _note(notes, "腰越さんは体育館")
+    (logged,) = [r for r in eventlog.rows(notes) if r["id"] == made.id]
+    with write(notes):
+        eventlog.remember_keys(notes, ["household:1"])
+        assert eventlog.from_row(notes, logged).data["text"] == "腰越さんは体育館"
+        eventlog.forget_subjects(notes, subjects=["household:1"])
+        assert eventlog.from_row(notes, logged).data.get("text") is None
+    assert eventlog.memo(notes) == {}
+    notes.execute("insert into subject_keys (subject, shelter_id, key, created_at) values (?, ?, ?, ?)",
+                  ["household:1", "s1", b"k" * 16, clock.now()])  # the subject gets a new key since
+    with write(notes):
+        eventlog.remember_keys(notes, ["household:1"])
+        assert eventlog.memo(notes)["keys"] == {"household:1": b"k" * 16}
+
+
 def test_the_actor_is_recorded_with_role_and_origin(notes):
     with write(notes):
         emit(notes, "test.noted", {"id": "a1"}, actor={"name": "lead1", "role": "lead", "shelter_id": "s1"},
