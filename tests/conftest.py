@@ -16,6 +16,14 @@ FAST_HASH = "pbkdf2:sha256:1000"  # scrypt costs ~0.4 s a sign-in; the test app 
 TEST_SETTINGS = {"SECRET_KEY": TEST_SECRET, "PASSWORD_HASH": FAST_HASH, "DEMO": False}
 
 
+def pytest_collection_modifyitems(items):
+    """The long tests (browsers, real servers, Redis: marked slow, browser or redis) first, the quick ones
+    after: pytest-xdist hands tests out in this order, so the quick ones fill the gaps at the end instead
+    of one worker finishing a long test alone (longest first). Stable: the order within each group stays."""
+    long = {"slow", "browser", "redis"}
+    items.sort(key=lambda item: not long.intersection(m.name for m in item.iter_markers()))
+
+
 def shared_file(name):
     """A real public file from ../shared/data; the test is skipped where the folder is absent."""
     path = SHARED_DATA / name
