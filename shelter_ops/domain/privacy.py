@@ -109,7 +109,7 @@ NOT_PERSONAL = {
     "possible_duplicates": "*",
     # the registry, the accounts and the install: public facts, staff accounts, vocabulary, times
     "shelters": "*", "emergency_sites": "*", "zones": "*", "checklist_marks": "*", "users": "*", "tokens": "*",
-    "settings": "*", "headcounts": "*", "occupancy_confirmations": "*", "reserved_numbers": "*",
+    "settings": "*", "headcounts": "*", "tallies": "*", "occupancy_confirmations": "*", "reserved_numbers": "*",
     "movements": "*",  # counts of people in and out, by cause: no name, no free text
     # IC cards (domain/iccards.py): ids, times, vocabulary; the pickups are counts per person and day
     "card_links": ("person_id", "household_id", "linked_at", "linked_by", "last_tap_at", "last_mode", "last_action"),

@@ -89,12 +89,11 @@ def present_counts(db):
 
     The one definition of "checked in" that occupancy, closing and reports share: persons of
     checked-in households staying in the shelter (away overnight still count: their place is kept)
-    plus count-only heads. Evacuees outside the shelter (在宅・車中泊) are not counted.
+    plus count-only heads. Evacuees outside the shelter (在宅・車中泊) are not counted. Read from the
+    `tallies` that SQLite keeps with every change (tables.py), so a call costs O(shelters), not O(people).
     """
     rows = db.execute("""
-        select h.shelter_id, h.zone_id, count(*) from persons p join households h on h.id = p.household_id
-        where h.status = 'checked_in' and h.staying = 'shelter' and p.status in ('in', 'away')
-        group by h.shelter_id, h.zone_id
+        select shelter_id, nullif(zone, ''), present from tallies where staying = 'shelter' and present != 0
         union all
         select shelter_id, zone_id, sum(delta) from headcounts group by shelter_id, zone_id""").fetchall()
     counts = {}
@@ -110,9 +109,8 @@ def present_counts(db):
 def outside_counts(db):
     """Evacuees registered at each shelter but staying outside it (在宅・車中泊…): {shelter_id: {staying: n}}."""
     rows = db.execute("""
-        select h.shelter_id, h.staying, count(*) from persons p join households h on h.id = p.household_id
-        where h.status = 'checked_in' and h.staying != 'shelter' and p.status != 'out'
-        group by h.shelter_id, h.staying""").fetchall()
+        select shelter_id, staying, sum(present) from tallies where staying not in ('shelter', '')
+        group by shelter_id, staying having sum(present) != 0""").fetchall()
     out = {}
     for shelter_id, staying, n in rows:
         out.setdefault(shelter_id, {})[staying] = n
@@ -128,8 +126,8 @@ def desk_counts(db, shelter_ids=None, *, present=None):
     registered at the door and not yet at the desk, evacuees registered here but staying outside."""
     present = present_counts(db) if present is None else present
     outside = outside_counts(db)
-    pending = dict(db.execute("select shelter_id, count(*) from households where status = 'pending' "
-                              "group by shelter_id").fetchall())
+    pending = dict(db.execute("select shelter_id, sum(pending) from tallies group by shelter_id "
+                              "having sum(pending) != 0").fetchall())
     ids = shelter_ids if shelter_ids is not None else set(present) | set(outside) | set(pending)
     return {sid: {"present": present.get(sid, {}).get("total", 0), "pending": pending.get(sid, 0),
                   "outside": sum(outside.get(sid, {}).values())} for sid in ids}
