@@ -9,7 +9,7 @@ from . import BENCHMARKS_DOC
 from .harness import ROOT, Skip, machine, raise_nofile
 from .table import Row, render_text, write_performance
 
-BENCHMARKS = ["api", "status", "live", "importer", "pdfs", "desk", "cards", "hq", "replay", "sync"]
+BENCHMARKS = ["api", "status", "live", "importer", "pdfs", "desk", "cards", "hq", "counts", "replay", "sync"]
 
 
 def run_one(name, smoke, runs):
