@@ -58,6 +58,7 @@ def test_the_desk_says_checked_in_already_or_not_recognised_in_words(db, shelter
     assert "result-unknown" in response.get_data(as_text=True) and "読み取れません" in response.get_data(as_text=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed, angle, size", [(1, 17, (1600, 1200)), (2, 45, (4032, 3024)), (3, -80, (1200, 1600)),
                                                (4, 3, (800, 600))])
 def test_a_photo_of_the_qr_is_decoded_by_the_server(db, shelter_a, signed_in, seed, angle, size):
@@ -83,6 +84,7 @@ def test_a_photo_without_a_qr_is_not_recognised(db, shelter_a, signed_in):
     assert result["result"] == "unknown" and "QR" in result["message"]
 
 
+@pytest.mark.slow
 def test_home_preregistration_qr_checks_in_at_a_second_server_sharing_only_the_key(tmp_path, signed_in):
     from shelter_ops import create_app
     from shelter_ops.db import connect

@@ -186,6 +186,7 @@ def test_a_file_over_the_size_limit_is_refused_with_the_limit(db, tmp_path, monk
     assert "ファイルが大きすぎます（上限 2 MB）" in error.ja and "too large (limit 2 MB)" in error.en
 
 
+@pytest.mark.slow
 def test_a_50_mb_file_is_streamed_not_read_into_memory(db, tmp_path):
     path = tmp_path / "long_notes.csv"
     header_only = len(shelters_csv())

@@ -72,6 +72,7 @@ def test_floor_map_shows_the_zones_with_capacity_from_floor_area(signed_in, resi
     assert "現在 Now 2人" in text  # two persons placed in the gym
 
 
+@pytest.mark.slow
 def test_cards_reserve_a_block_of_numbers_and_print_each_in_its_qr(signed_in, db, open_shelter):
     session = signed_in("lead", open_shelter)
     page = session.get("/shelters/E1420400003111/print")
