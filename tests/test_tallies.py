@@ -1,6 +1,6 @@
 """The counts every screen shows (people present per shelter and zone, outside, waiting at the desk) are
 read from `tallies`, which SQLite triggers keep with every change. They must always equal the counts
-by definition, computed here from the households and persons themselves, whatever the day did."""
+by definition (households.counted_from_rows: a join over every person), whatever the day did."""
 import random
 
 import test_replay_households as reception
@@ -9,30 +9,6 @@ from shelter_ops.domain import households, prereg, shelters
 from shelter_ops.domain.households.tables import count_tallies
 
 from closing_helpers import open_shelter
-
-
-def by_definition(db):
-    """(present per shelter and zone, outside per shelter and staying, pending households per shelter),
-    straight from the rows: persons in or away overnight of checked-in households; heads counted."""
-    present = {}
-    for sid, zone, n in db.execute(
-            "select h.shelter_id, h.zone_id, count(*) from persons p join households h on h.id = p.household_id "
-            "where h.status = 'checked_in' and h.staying = 'shelter' and p.status in ('in', 'away') "
-            "group by h.shelter_id, h.zone_id union all "
-            "select shelter_id, zone_id, sum(delta) from headcounts group by shelter_id, zone_id"):
-        if n:
-            entry = present.setdefault(sid, {"total": 0, "zones": {}})
-            entry["total"] += n
-            entry["zones"][zone] = entry["zones"].get(zone, 0) + n
-    outside = {}
-    for sid, staying, n in db.execute(
-            "select h.shelter_id, h.staying, count(*) from persons p join households h on h.id = p.household_id "
-            "where h.status = 'checked_in' and h.staying != 'shelter' and p.status != 'out' "
-            "group by h.shelter_id, h.staying"):
-        outside.setdefault(sid, {})[staying] = n
-    pending = dict(db.execute("select shelter_id, count(*) from households where status = 'pending' "
-                              "group by shelter_id"))
-    return present, outside, pending
 
 
 def as_read(db):
@@ -50,7 +26,7 @@ def test_the_counts_shown_equal_the_counts_by_definition_through_a_day_and_when_
     # door, desk, paper and pre-registered households, check-ins and outs, away and back, zone and staying
     # changes, transfers, head counts, and at the end a consolidation of one shelter into another
     reception.play_a_day(db, made, rng, prereg.generate_key())
-    expected = by_definition(db)
+    expected = households.counted_from_rows(db)
     assert expected[0] and expected[1] and expected[2], "the day must leave people present, outside and waiting"
     assert as_read(db) == expected
     db.execute("delete from tallies")
@@ -66,12 +42,12 @@ def test_a_person_or_household_removed_from_the_tables_leaves_the_counts_right(d
     made = [households.register(db, shelter["id"], {"staying": staying}, [{"name": "甲"}, {"name": "乙"}],
                                 actor="desk", source="desk", status=status)
             for staying, status in (("shelter", "checked_in"), ("car", "checked_in"), ("shelter", "pending"))]
-    assert as_read(db) == by_definition(db) and households.present_counts(db)[shelter["id"]]["total"] == 2
+    assert as_read(db) == households.counted_from_rows(db) and households.present_counts(db)[shelter["id"]]["total"] == 2
     for household in made:
         first, *rest = [p["id"] for p in household["persons"]]
         db.execute("delete from persons where id = ?", [first])
-        assert as_read(db) == by_definition(db)
+        assert as_read(db) == households.counted_from_rows(db)
         db.execute("delete from persons where household_id = ?", [household["id"]])
         db.execute("delete from households where id = ?", [household["id"]])
-        assert as_read(db) == by_definition(db)
+        assert as_read(db) == households.counted_from_rows(db)
     assert as_read(db) == ({}, {}, {})

@@ -8,7 +8,7 @@ from .headcounts import count_head, headcounts, move_heads  # noqa: F401
 from . import movements  # noqa: F401 - households.movements.between(): arrivals and departures
 from .movements import check_out, move_everyone, set_away, set_back, transfer  # noqa: F401
 from .registration import check_in, check_in_persons, register, update_household  # noqa: F401
-from .roster import (NO_DESK_COUNTS, by_number, desk_counts, elsewhere, get, household_at,  # noqa: F401
+from .roster import (NO_DESK_COUNTS, by_number, counted_from_rows, desk_counts, elsewhere, get, household_at,  # noqa: F401
                      outside_counts, present_counts, restrict, roster, visibility)
 from .tables import migrations  # noqa: F401
 from .vocabulary import (AGE_BANDS, ALLERGENS, CARE_CODES, CONSENT, HOME_DAMAGE, HOUSEHOLD_FIELDS,  # noqa: F401

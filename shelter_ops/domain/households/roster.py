@@ -96,6 +96,10 @@ def present_counts(db):
         select shelter_id, nullif(zone, ''), present from tallies where staying = 'shelter' and present != 0
         union all
         select shelter_id, zone_id, sum(delta) from headcounts group by shelter_id, zone_id""").fetchall()
+    return _per_shelter_and_zone(rows)
+
+
+def _per_shelter_and_zone(rows):
     counts = {}
     for shelter_id, zone_id, n in rows:
         if not n:
@@ -131,6 +135,27 @@ def desk_counts(db, shelter_ids=None, *, present=None):
     ids = shelter_ids if shelter_ids is not None else set(present) | set(outside) | set(pending)
     return {sid: {"present": present.get(sid, {}).get("total", 0), "pending": pending.get(sid, 0),
                   "outside": sum(outside.get(sid, {}).values())} for sid in ids}
+
+
+def counted_from_rows(db):
+    """(present_counts, outside_counts, households waiting per shelter) computed from the households and
+    persons themselves, by a join over every person: the definition `tallies` keeps, for checking it
+    (tests/test_tallies.py) and as the benchmark's baseline. O(people): never on a screen's path."""
+    present = _per_shelter_and_zone(db.execute("""
+        select h.shelter_id, h.zone_id, count(*) from persons p join households h on h.id = p.household_id
+        where h.status = 'checked_in' and h.staying = 'shelter' and p.status in ('in', 'away')
+        group by h.shelter_id, h.zone_id
+        union all
+        select shelter_id, zone_id, sum(delta) from headcounts group by shelter_id, zone_id""").fetchall())
+    outside = {}
+    for shelter_id, staying, n in db.execute("""
+            select h.shelter_id, h.staying, count(*) from persons p join households h on h.id = p.household_id
+            where h.status = 'checked_in' and h.staying != 'shelter' and p.status != 'out'
+            group by h.shelter_id, h.staying"""):
+        outside.setdefault(shelter_id, {})[staying] = n
+    pending = dict(db.execute("select shelter_id, count(*) from households where status = 'pending' "
+                              "group by shelter_id").fetchall())
+    return present, outside, pending
 
 
 def roster(db, shelter_id, *, include_sensitive=False, include_hidden=False, statuses=("checked_in",)):
