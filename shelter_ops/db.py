@@ -3,6 +3,7 @@ import contextlib
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import sqlite_utils
@@ -69,6 +70,8 @@ def connect(path):
         conn = sqlite3.connect(path, timeout=5, check_same_thread=False)
     db = sqlite_utils.Database(conn)
     db.file_path = path  # which file, for per-file bookkeeping (web/once.py's pruning)
+    if path != ":memory:" and not path.startswith("file:"):
+        db._shared_file = os.path.realpath(path)  # writers to one file share commits (write())
     db.execute("PRAGMA journal_mode=WAL")
     # FULL: a shelter's usual failure is a power cut, and NORMAL in WAL mode may lose the last
     # acknowledged commits then (docs/architecture.md, "Durability")
@@ -103,23 +106,170 @@ def migrate(db):
         migrations.apply(db)
 
 
+# --- the write boundary, with group commit ---
+#
+# synchronous=FULL makes each COMMIT wait for the disk, and that wait is most of a small write's cost.
+# So writers to one file that are ready at the same moment share one transaction and one COMMIT: the
+# first (the leader) opens it, runs its own work, then yields once (time.sleep(0)) so that the writers
+# ready meanwhile run theirs inside it, each in its own SAVEPOINT; then it commits for all. Nobody is
+# answered before the COMMIT that holds its work returns, and a member that fails undoes only its own
+# work. A member's `db` is pointed at the leader's connection for the duration of its write(), so
+# domain code does not know.
+
+class _Group:
+    """One open transaction that writers arriving together share."""
+
+    def __init__(self, conn):
+        self.conn = conn  # the leader's connection: every member's work runs on it
+        self.done = threading.Event()  # set after the COMMIT (or the rollback)
+        self.error = None  # why the shared transaction failed: every member fails with it
+        self.memo = {}  # eventlog.memo: what this transaction has read once and may keep
+        self.body_of = None  # the thread (greenlet) whose work runs now: its own nested write() joins in
+        self.closing = False  # the leader is committing: later writers wait and start the next one
+
+
+_groups = {}  # file -> the _Group whose transaction is open now
+GROUP_WAIT = 30  # seconds a member waits for its leader's COMMIT before committing the group itself
+
+
+def _shared(db):
+    """The file whose writes are grouped (its real path), or None for a database of its own (":memory:")."""
+    return getattr(db, "_shared_file", None)
+
+
 @contextlib.contextmanager
 def write(db):
     """The one way to write: a process lock, then BEGIN IMMEDIATE; commit or roll back; then tell the
     screens about the shelters whose events were applied (AFTER_COMMIT).
 
-    Nested calls on the same connection join the outer transaction, so domain
-    functions compose (a transfer is a check-out and a check-in in one commit).
-    """
+    Nested calls on the same connection join the outer transaction, so domain functions compose (a
+    transfer is a check-out and a check-in in one commit). Writers ready at the same moment share one
+    COMMIT (group commit, above)."""
     if getattr(db, "_writing", False):
         yield db
         return
+    path = _shared(db)
+    if path is None:
+        yield from _write_alone(db)
+        return
+    me = threading.get_ident()
+    while True:
+        _write_lock.acquire()
+        group = _groups.get(path)
+        nested = group is not None and group.body_of == me
+        if group is None or nested or not group.closing:
+            break
+        _write_lock.release()  # that transaction is being committed: start the next one after it
+        _await(path, group)
+    try:
+        leads = group is None
+        if leads:
+            db.conn.execute("BEGIN IMMEDIATE")
+            group = _groups[path] = _Group(db.conn)
+        else:
+            group.conn.execute("SAVEPOINT member")
+        own_conn, db.conn = db.conn, group.conn
+        outer_body, group.body_of = group.body_of, me
+        db._writing, db._touched, db._memo = True, set(), group.memo
+        try:
+            yield db
+        except BaseException:
+            if leads:  # nobody has joined yet: the others join only once the leader's own work is done
+                group.error = RuntimeError("the leader's work failed")
+                _close(path, group)
+            else:
+                _undo_member(group)
+            raise
+        else:
+            if not leads:
+                group.conn.execute("RELEASE member")
+        finally:
+            db.conn, db._writing, db._memo = own_conn, False, None
+            group.body_of = outer_body
+    finally:
+        _write_lock.release()
+    changed, db._touched = db._touched, set()
+    if nested:
+        return
+    if leads:
+        try:
+            time.sleep(0)  # the writers ready now reach write() and join this transaction
+        finally:
+            group.closing = True
+            with _write_lock:
+                _close(path, group)
+    else:
+        _await(path, group)
+    if group.error is not None:
+        raise sqlite3.OperationalError(f"not saved: the transaction it shared failed ({group.error})") \
+            from group.error
+    if changed:
+        for hook in AFTER_COMMIT:
+            hook(changed)
+
+
+def _undo_member(group):
+    """Undo one member's work (its SAVEPOINT). When SQLite has ended the whole transaction (a full disk),
+    the members before it fail too."""
+    group.memo.clear()  # the log's counters and the keys read may include what was just undone
+    try:
+        if group.conn.in_transaction:
+            group.conn.execute("ROLLBACK TO member")
+            group.conn.execute("RELEASE member")
+    except sqlite3.Error as exc:
+        group.error = exc
+    if not group.conn.in_transaction and group.error is None:
+        group.error = sqlite3.OperationalError("the transaction was rolled back")
+
+
+def _close(path, group):
+    """COMMIT the group's transaction (roll it back when it failed) and wake its members; once only."""
+    if _groups.get(path) is not group:
+        return
+    del _groups[path]
+    try:
+        if group.error is None:
+            group.conn.execute("COMMIT")
+    except BaseException as exc:
+        group.error = exc
+        raise
+    finally:
+        if group.conn.in_transaction:
+            try:
+                group.conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+        group.done.set()
+
+
+def _await(path, group):
+    """Wait for the group's COMMIT; if its leader never comes back (killed), commit it here."""
+    if not group.done.wait(GROUP_WAIT):
+        group.closing = True
+        with _write_lock:
+            _close(path, group)
+
+
+@contextlib.contextmanager
+def alone(db):
+    """Hold the file with no transaction of this process open on it, for what needs the file to itself
+    (VACUUM, a TRUNCATE checkpoint); writers wait meanwhile."""
+    path = _shared(db)
+    with _write_lock:
+        group = _groups.get(path)
+        if group is not None:
+            group.closing = True
+            _close(path, group)
+        yield db
+
+
+def _write_alone(db):
+    """write() for a database no other connection can share (":memory:"): a transaction of its own."""
     with _write_lock:
         db.execute("BEGIN IMMEDIATE")
         db._writing = True
         db._touched = set()
-        db._log_state = None  # eventlog's counters, read again in each transaction
-        db._memo = {}  # what this transaction read once and may keep (eventlog.memo)
+        db._memo = {}
         try:
             yield db
         except BaseException:
@@ -172,7 +322,7 @@ def events(db, *, shelter_id=None, kind=None, limit=200):
 # replaced database is never served from a stale connection. `release_pool(path)` closes them
 # all at once (after replacing or deleting a file).
 
-POOL_SIZE = 8  # idle connections kept per database file
+POOL_SIZE = 32  # idle connections kept per database file: opening one costs more than a check-in, so keep as many as requests run at once
 POOL_PATHS = 4  # database files with a pool; the least recently used is closed beyond this
 _pools = {}  # path -> list of (db, file identity), most recently used path last
 _pool_lock = threading.Lock()

@@ -273,12 +273,12 @@ _INSERT = f"insert into events ({', '.join(COLUMNS)}) values ({', '.join('?' * l
 def _next(db):
     """(origin, seq, hlc) for the next event. Read once per transaction, then counted on: write() holds the
     process lock and BEGIN IMMEDIATE, so nobody else appends meanwhile."""
-    state = getattr(db, "_log_state", None)
+    kept = memo(db)
+    state = kept.get("log")
     if state is None:
         origin = node_id(db)
         seq = db.execute("select coalesce(max(seq), 0) from events where origin = ?", [origin]).fetchone()[0]
-        state = [origin, seq, db.execute("select max(hlc) from events").fetchone()[0]]
-        db._log_state = state
+        state = kept["log"] = [origin, seq, db.execute("select max(hlc) from events").fetchone()[0]]
     state[1] += 1
     wall = clock.now_ms()
     if state[2] is None:
@@ -291,7 +291,7 @@ def _next(db):
 
 def reset(db):
     """Forget the per-transaction counters (write() calls it at BEGIN; foreign events change them)."""
-    db._log_state = None
+    memo(db).pop("log", None)
 
 
 def emit(db, kind, data=None, *, actor, shelter_id=None, personal=None, subject=None, op=None):

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ..db import new_id, parse_time, write
+from ..db import alone, new_id, parse_time, write
 from ..eventlog import applies, emit, forget_subjects
 from . import access, clock
 
@@ -170,10 +170,10 @@ def purge(db, shelter_id, *, actor, role=None, compact=True):
     from .errors import Conflict
 
     who = access.acting(actor, role)
-    previous = db.execute("PRAGMA secure_delete").fetchone()[0]
-    db.execute("PRAGMA secure_delete=ON")  # freed space is overwritten with zeros, not left readable
-    try:
-        with write(db):
+    with write(db):
+        previous = db.execute("PRAGMA secure_delete").fetchone()[0]
+        db.execute("PRAGMA secure_delete=ON")  # freed space is overwritten with zeros, not left readable
+        try:
             shelter = shelters.get(db, shelter_id)
             access.require(who, "purge", shelter["id"])
             info = closing.status(db, shelter["id"])
@@ -194,8 +194,8 @@ def purge(db, shelter_id, *, actor, role=None, compact=True):
             # the edge's rate limit of residents' requests: salted client hashes, kept no longer than the shelter
             if "resident_request_throttle" in db.table_names():
                 db.execute("delete from resident_request_throttle where shelter_id = ?", [shelter["id"]])
-    finally:
-        db.execute(f"PRAGMA secure_delete={int(previous)}")
+        finally:
+            db.execute(f"PRAGMA secure_delete={int(previous)}")  # write() runs on the file's one writing connection
     compacted = compact_file(db) if compact else False
     return {"households": households_n, "persons": persons_n, "forgotten": forgotten, "compacted": compacted}
 
@@ -264,15 +264,16 @@ def compact_file(db, attempts=10):
     timeout = db.execute("PRAGMA busy_timeout").fetchone()[0]
     db.execute("PRAGMA busy_timeout=100")
     try:
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.execute("VACUUM")
-        for _ in range(attempts):
-            busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
-            if not busy:
-                break
-            time.sleep(0.05)
-        else:
-            return False
+        with alone(db):  # no shared transaction of this process open meanwhile (db.write, group commit)
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            db.execute("VACUUM")
+            for _ in range(attempts):
+                busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+                if not busy:
+                    break
+                time.sleep(0.05)
+            else:
+                return False
     except sqlite3.OperationalError:
         return False
     finally:

@@ -1,0 +1,159 @@
+"""Group commit (db.write): writers that are ready at the same moment share one transaction and one
+COMMIT, so sixteen desks checking in at once wait for one fsync instead of sixteen. What a desk must
+still be able to count on: its check-in is on disk before it is answered, a colleague's failed request
+undoes nothing of its own, and a COMMIT that fails fails everyone in it (nobody is told "saved").
+
+The gevent cases run in a subprocess with gevent's monkey patching, as run.py's gevent mode does."""
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import pytest
+
+from shelter_ops import db as storage
+from shelter_ops.db import connect, write
+
+ROOT = Path(__file__).resolve().parents[1]
+
+GEVENT_WRITERS = textwrap.dedent("""
+    from gevent import monkey
+    monkey.patch_all()
+
+    import json, sqlite3, sys
+    import gevent
+    from shelter_ops import db as storage
+
+    path, writers, rounds, failing = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
+    setup = storage.connect(path)
+    setup.execute("create table parent (id integer primary key)")
+    setup.execute("create table child (id text, parent integer references parent(id) deferrable initially deferred)")
+    setup.conn.commit()
+    commits = []
+    outcome = {"saved": [], "refused": [], "failed": [], "not_visible_when_answered": []}
+
+    def writer(i):
+        db = storage.connect(path)
+        db.conn.set_trace_callback(lambda sql: sql == "COMMIT" and commits.append(sql))
+        check = sqlite3.connect(path)
+        for r in range(rounds):
+            name = f"{i}-{r}"
+            try:
+                with storage.write(db):
+                    mode = failing.get(name)
+                    db.execute("insert into child (id, parent) values (?, ?)", [name, 999 if mode == "orphan" else None])
+                    if mode == "raise":
+                        raise ValueError(name)
+            except ValueError:
+                outcome["refused"].append(name)
+            except sqlite3.Error:
+                outcome["failed"].append(name)
+            else:
+                outcome["saved"].append(name)
+                if check.execute("select count(*) from child where id = ?", [name]).fetchone()[0] != 1:
+                    outcome["not_visible_when_answered"].append(name)
+
+    gevent.joinall([gevent.spawn(writer, i) for i in range(writers)])
+    stored = [r[0] for r in sqlite3.connect(path).execute("select id from child order by rowid")]
+    print(json.dumps({**outcome, "stored": stored, "commits": len(commits)}))
+""")
+
+
+def run_gevent_writers(tmp_path, writers=16, rounds=10, failing=None):
+    result = subprocess.run([sys.executable, "-c", GEVENT_WRITERS, str(tmp_path / "g.sqlite"), str(writers),
+                             str(rounds), json.dumps(failing or {})],
+                            cwd=str(ROOT), capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_writers_ready_together_share_commits_and_each_is_on_disk_when_answered(tmp_path):
+    got = run_gevent_writers(tmp_path)
+    assert sorted(got["saved"]) == sorted(got["stored"]) and len(got["stored"]) == 160
+    assert len(set(got["stored"])) == 160  # each once
+    assert got["not_visible_when_answered"] == []  # nobody was answered before its COMMIT
+    assert got["commits"] <= 40, f"{got['commits']} COMMITs for 160 writes: the writers did not share them"
+
+
+def test_a_member_that_fails_undoes_only_its_own_work(tmp_path):
+    got = run_gevent_writers(tmp_path, failing={"3-0": "raise", "7-4": "raise", "0-0": "raise"})
+    assert sorted(got["refused"]) == ["0-0", "3-0", "7-4"]
+    assert got["failed"] == []
+    assert len(got["stored"]) == 157 and not {"0-0", "3-0", "7-4"} & set(got["stored"])
+    assert sorted(got["saved"]) == sorted(got["stored"])
+
+
+def test_a_commit_that_fails_tells_every_member_and_keeps_none_of_them(tmp_path):
+    # a deferred foreign key is checked at COMMIT: the whole shared transaction is refused there
+    got = run_gevent_writers(tmp_path, failing={"5-2": "orphan"})
+    assert "5-2" in got["failed"] and "5-2" not in got["stored"]
+    assert len(got["failed"]) > 1, "the others in that transaction were not told it failed"
+    assert not set(got["failed"]) & set(got["stored"])  # told "failed" means not stored
+    assert sorted(got["saved"]) == sorted(got["stored"])  # told "saved" means stored
+    assert len(got["saved"]) + len(got["failed"]) == 160
+
+
+def test_threads_writing_at_once_each_count_once(tmp_path):
+    """run.py's default mode: real threads."""
+    path = str(tmp_path / "t.sqlite")
+    setup = connect(path)
+    setup.execute("create table notes (id text)")
+    setup.conn.commit()
+    errors = []
+
+    def writer(i):
+        db = connect(path)
+        for r in range(25):
+            try:
+                with write(db):
+                    db.execute("insert into notes (id) values (?)", [f"{i}-{r}"])
+            except Exception as exc:  # noqa: BLE001 - collected for the assertion
+                errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    ids = [r[0] for r in connect(path).execute("select id from notes")]
+    assert len(ids) == 200 and len(set(ids)) == 200
+
+
+def test_a_nested_write_on_another_handle_to_the_same_file_joins_instead_of_waiting(tmp_path):
+    path = str(tmp_path / "n.sqlite")
+    outer, inner = connect(path), connect(path)
+    outer.execute("create table notes (id text)")
+    outer.conn.commit()
+    with write(outer):
+        outer.execute("insert into notes values ('outer')")
+        with write(inner):  # a domain function that opened its own connection
+            inner.execute("insert into notes values ('inner')")
+    assert sorted(r[0] for r in connect(path).execute("select id from notes")) == ["inner", "outer"]
+
+
+def test_a_replaced_file_is_written_as_the_new_file(tmp_path):
+    path = tmp_path / "r.sqlite"
+    db = connect(str(path))
+    db.execute("create table notes (id text)")
+    db.conn.commit()
+    with write(db):
+        db.execute("insert into notes values ('old file')")
+    db.close()
+    storage.release_pool(str(path))
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    fresh = connect(str(path))
+    fresh.execute("create table notes (id text)")
+    fresh.conn.commit()
+    with write(fresh):
+        fresh.execute("insert into notes values ('new file')")
+    assert [r[0] for r in connect(str(path)).execute("select id from notes")] == ["new file"]
+
+
+@pytest.fixture(autouse=True)
+def empty_pool():
+    yield
+    storage.release_pool()
