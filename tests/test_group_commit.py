@@ -26,68 +26,78 @@ GEVENT_WRITERS = textwrap.dedent("""
     import gevent
     from shelter_ops import db as storage
 
-    path, writers, rounds, failing = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), json.loads(sys.argv[4])
-    setup = storage.connect(path)
-    setup.execute("create table parent (id integer primary key)")
-    setup.execute("create table child (id text, parent integer references parent(id) deferrable initially deferred)")
-    setup.conn.commit()
-    commits = []
-    outcome = {"saved": [], "refused": [], "failed": [], "not_visible_when_answered": []}
+    def scenario(path, writers, rounds, failing):
+        setup = storage.connect(path)
+        setup.execute("create table parent (id integer primary key)")
+        setup.execute("create table child (id text, parent integer references parent(id) deferrable initially deferred)")
+        setup.conn.commit()
+        commits = []
+        outcome = {"saved": [], "refused": [], "failed": [], "not_visible_when_answered": []}
 
-    def writer(i):
-        db = storage.connect(path)
-        db.conn.set_trace_callback(lambda sql: sql == "COMMIT" and commits.append(sql))
-        check = sqlite3.connect(path)
-        for r in range(rounds):
-            name = f"{i}-{r}"
-            try:
-                with storage.write(db):
-                    mode = failing.get(name)
-                    db.execute("insert into child (id, parent) values (?, ?)", [name, 999 if mode == "orphan" else None])
-                    if mode == "raise":
-                        raise ValueError(name)
-            except ValueError:
-                outcome["refused"].append(name)
-            except sqlite3.Error:
-                outcome["failed"].append(name)
-            else:
-                outcome["saved"].append(name)
-                if check.execute("select count(*) from child where id = ?", [name]).fetchone()[0] != 1:
-                    outcome["not_visible_when_answered"].append(name)
+        def writer(i):
+            db = storage.connect(path)
+            db.conn.set_trace_callback(lambda sql: sql == "COMMIT" and commits.append(sql))
+            check = sqlite3.connect(path)
+            for r in range(rounds):
+                name = f"{i}-{r}"
+                try:
+                    with storage.write(db):
+                        mode = failing.get(name)
+                        db.execute("insert into child (id, parent) values (?, ?)",
+                                   [name, 999 if mode == "orphan" else None])
+                        if mode == "raise":
+                            raise ValueError(name)
+                except ValueError:
+                    outcome["refused"].append(name)
+                except sqlite3.Error:
+                    outcome["failed"].append(name)
+                else:
+                    outcome["saved"].append(name)
+                    if check.execute("select count(*) from child where id = ?", [name]).fetchone()[0] != 1:
+                        outcome["not_visible_when_answered"].append(name)
 
-    gevent.joinall([gevent.spawn(writer, i) for i in range(writers)])
-    stored = [r[0] for r in sqlite3.connect(path).execute("select id from child order by rowid")]
-    print(json.dumps({**outcome, "stored": stored, "commits": len(commits)}))
+        gevent.joinall([gevent.spawn(writer, i) for i in range(writers)])
+        stored = [r[0] for r in sqlite3.connect(path).execute("select id from child order by rowid")]
+        return {**outcome, "stored": stored, "commits": len(commits)}
+
+    folder, scenarios = sys.argv[1], json.loads(sys.argv[2])
+    print(json.dumps({name: scenario(f"{folder}/{name}.sqlite", 16, 10, failing)
+                      for name, failing in scenarios.items()}))
 """)
 
+SCENARIOS = {"all_well": {}, "three_refused": {"3-0": "raise", "7-4": "raise", "0-0": "raise"},
+             "commit_fails": {"5-2": "orphan"}}
 
-def run_gevent_writers(tmp_path, writers=16, rounds=10, failing=None):
-    result = subprocess.run([sys.executable, "-c", GEVENT_WRITERS, str(tmp_path / "g.sqlite"), str(writers),
-                             str(rounds), json.dumps(failing or {})],
+
+@pytest.fixture(scope="module")
+def gevent_writers(tmp_path_factory):
+    """16 greenlets × 10 writes for each scenario (one subprocess for all: gevent patches the process)."""
+    folder = tmp_path_factory.mktemp("group-commit")
+    result = subprocess.run([sys.executable, "-c", GEVENT_WRITERS, str(folder), json.dumps(SCENARIOS)],
                             cwd=str(ROOT), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_writers_ready_together_share_commits_and_each_is_on_disk_when_answered(tmp_path):
-    got = run_gevent_writers(tmp_path)
+def test_writers_ready_together_share_commits_and_each_is_on_disk_when_answered(gevent_writers):
+    got = gevent_writers["all_well"]
     assert sorted(got["saved"]) == sorted(got["stored"]) and len(got["stored"]) == 160
     assert len(set(got["stored"])) == 160  # each once
     assert got["not_visible_when_answered"] == []  # nobody was answered before its COMMIT
     assert got["commits"] <= 40, f"{got['commits']} COMMITs for 160 writes: the writers did not share them"
 
 
-def test_a_member_that_fails_undoes_only_its_own_work(tmp_path):
-    got = run_gevent_writers(tmp_path, failing={"3-0": "raise", "7-4": "raise", "0-0": "raise"})
+def test_a_member_that_fails_undoes_only_its_own_work(gevent_writers):
+    got = gevent_writers["three_refused"]
     assert sorted(got["refused"]) == ["0-0", "3-0", "7-4"]
     assert got["failed"] == []
     assert len(got["stored"]) == 157 and not {"0-0", "3-0", "7-4"} & set(got["stored"])
     assert sorted(got["saved"]) == sorted(got["stored"])
 
 
-def test_a_commit_that_fails_tells_every_member_and_keeps_none_of_them(tmp_path):
+def test_a_commit_that_fails_tells_every_member_and_keeps_none_of_them(gevent_writers):
     # a deferred foreign key is checked at COMMIT: the whole shared transaction is refused there
-    got = run_gevent_writers(tmp_path, failing={"5-2": "orphan"})
+    got = gevent_writers["commit_fails"]
     assert "5-2" in got["failed"] and "5-2" not in got["stored"]
     assert len(got["failed"]) > 1, "the others in that transaction were not told it failed"
     assert not set(got["failed"]) & set(got["stored"])  # told "failed" means not stored
