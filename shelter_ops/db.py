@@ -78,6 +78,9 @@ def connect(path):
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     db.execute("PRAGMA busy_timeout=5000")
+    # what is deleted or overwritten is zeroed, not left readable in free space (the purge relies on it;
+    # many builds default to it, this makes it so everywhere, whichever connection a write runs on)
+    db.execute("PRAGMA secure_delete=ON")
     return db
 
 
@@ -133,8 +136,9 @@ GROUP_WAIT = 30  # seconds a member waits for its leader's COMMIT before committ
 
 
 def _shared(db):
-    """The file whose writes are grouped (its real path), or None for a database of its own (":memory:")."""
-    return getattr(db, "_shared_file", None)
+    """What writers group on: the file's real path, or this connection alone for a database no other
+    connection can reach (":memory:")."""
+    return getattr(db, "_shared_file", None) or ("own", id(db.conn))
 
 
 @contextlib.contextmanager
@@ -149,9 +153,6 @@ def write(db):
         yield db
         return
     path = _shared(db)
-    if path is None:
-        yield from _write_alone(db)
-        return
     me = threading.get_ident()
     while True:
         _write_lock.acquire()
@@ -263,30 +264,6 @@ def alone(db):
         yield db
 
 
-def _write_alone(db):
-    """write() for a database no other connection can share (":memory:"): a transaction of its own."""
-    with _write_lock:
-        db.execute("BEGIN IMMEDIATE")
-        db._writing = True
-        db._touched = set()
-        db._memo = {}
-        try:
-            yield db
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            db._touched = set()
-            raise
-        else:
-            db.conn.execute("COMMIT")
-        finally:
-            db._writing = False
-            db._memo = None
-        changed, db._touched = db._touched, set()
-    if changed:
-        for hook in AFTER_COMMIT:
-            hook(changed)
-
-
 def events(db, *, shelter_id=None, kind=None, limit=200):
     """The newest events first, payloads decoded (personal facts are not included)."""
     import json
@@ -322,7 +299,9 @@ def events(db, *, shelter_id=None, kind=None, limit=200):
 # replaced database is never served from a stale connection. `release_pool(path)` closes them
 # all at once (after replacing or deleting a file).
 
-POOL_SIZE = 32  # idle connections kept per database file: opening one costs more than a check-in, so keep as many as requests run at once
+# idle connections kept per database file: as many as requests run at once (16 desks), since opening
+# one costs more than a check-in (with 8, a busy desk group kept opening and closing them)
+POOL_SIZE = 32
 POOL_PATHS = 4  # database files with a pool; the least recently used is closed beyond this
 _pools = {}  # path -> list of (db, file identity), most recently used path last
 _pool_lock = threading.Lock()

@@ -290,7 +290,7 @@ def _next(db):
 
 
 def reset(db):
-    """Forget the per-transaction counters (write() calls it at BEGIN; foreign events change them)."""
+    """Forget the per-transaction counters (foreign events change them; each transaction starts without)."""
     memo(db).pop("log", None)
 
 

@@ -170,32 +170,27 @@ def purge(db, shelter_id, *, actor, role=None, compact=True):
     from .errors import Conflict
 
     who = access.acting(actor, role)
-    with write(db):
-        previous = db.execute("PRAGMA secure_delete").fetchone()[0]
-        db.execute("PRAGMA secure_delete=ON")  # freed space is overwritten with zeros, not left readable
-        try:
-            shelter = shelters.get(db, shelter_id)
-            access.require(who, "purge", shelter["id"])
-            info = closing.status(db, shelter["id"])
-            if shelter["state"] != "closed":
-                raise Conflict("個人情報の消去は閉鎖した避難所だけです。",
-                               "Personal data is removed only from a closed shelter.")
-            if not info["exported"]:
-                raise Conflict("本部への引き渡し（名簿の出力）の前には消去できません。先に引き渡してください。",
-                               "Personal data cannot be removed before the handover export to HQ. Export first.")
-            names = [n for row in db.execute("select p.name, p.kana from persons p join households h "
-                                             "on h.id = p.household_id where h.shelter_id = ?", [shelter["id"]])
-                     for n in row if n]
-            asked = inquiries.about(db, shelter["id"], names)
-            households_n, persons_n, counts = _summary(db, shelter["id"])
-            emit(db, "handover.purged", {"summary_id": new_id(), "households": households_n, "persons": persons_n,
-                                         "counts": counts, "inquiries": asked}, actor=who, shelter_id=shelter["id"])
-            forgotten = forget_subjects(db, shelter_id=shelter["id"], subjects=[inquiries.subject(i) for i in asked])
-            # the edge's rate limit of residents' requests: salted client hashes, kept no longer than the shelter
-            if "resident_request_throttle" in db.table_names():
-                db.execute("delete from resident_request_throttle where shelter_id = ?", [shelter["id"]])
-        finally:
-            db.execute(f"PRAGMA secure_delete={int(previous)}")  # write() runs on the file's one writing connection
+    with write(db):  # every connection zeroes what it deletes (PRAGMA secure_delete, db.connect)
+        shelter = shelters.get(db, shelter_id)
+        access.require(who, "purge", shelter["id"])
+        info = closing.status(db, shelter["id"])
+        if shelter["state"] != "closed":
+            raise Conflict("個人情報の消去は閉鎖した避難所だけです。",
+                           "Personal data is removed only from a closed shelter.")
+        if not info["exported"]:
+            raise Conflict("本部への引き渡し（名簿の出力）の前には消去できません。先に引き渡してください。",
+                           "Personal data cannot be removed before the handover export to HQ. Export first.")
+        names = [n for row in db.execute("select p.name, p.kana from persons p join households h "
+                                         "on h.id = p.household_id where h.shelter_id = ?", [shelter["id"]])
+                 for n in row if n]
+        asked = inquiries.about(db, shelter["id"], names)
+        households_n, persons_n, counts = _summary(db, shelter["id"])
+        emit(db, "handover.purged", {"summary_id": new_id(), "households": households_n, "persons": persons_n,
+                                     "counts": counts, "inquiries": asked}, actor=who, shelter_id=shelter["id"])
+        forgotten = forget_subjects(db, shelter_id=shelter["id"], subjects=[inquiries.subject(i) for i in asked])
+        # the edge's rate limit of residents' requests: salted client hashes, kept no longer than the shelter
+        if "resident_request_throttle" in db.table_names():
+            db.execute("delete from resident_request_throttle where shelter_id = ?", [shelter["id"]])
     compacted = compact_file(db) if compact else False
     return {"households": households_n, "persons": persons_n, "forgotten": forgotten, "compacted": compacted}
 
