@@ -132,35 +132,39 @@ def test_threads_writing_at_once_each_count_once(tmp_path):
     assert len(ids) == 200 and len(set(ids)) == 200
 
 
-def test_a_nested_write_on_another_handle_to_the_same_file_joins_instead_of_waiting(tmp_path):
+def test_a_nested_write_on_another_handle_to_the_same_file_joins_instead_of_waiting(tmp_path, monkeypatch):
+    """A domain function that opened its own connection writes inside another write(): one transaction,
+    so when the outer work fails, the inner work is gone too (a waiting inner write would have committed
+    the outer one half-done)."""
+    monkeypatch.setattr(storage, "GROUP_WAIT", 0.5)
     path = str(tmp_path / "n.sqlite")
     outer, inner = connect(path), connect(path)
     outer.execute("create table notes (id text)")
     outer.conn.commit()
+    with pytest.raises(ValueError):
+        with write(outer):
+            outer.execute("insert into notes values ('outer')")
+            with write(inner):
+                inner.execute("insert into notes values ('inner')")
+            raise ValueError("the outer work fails after the inner write")
+    assert connect(path).execute("select count(*) from notes").fetchone()[0] == 0
     with write(outer):
-        outer.execute("insert into notes values ('outer')")
-        with write(inner):  # a domain function that opened its own connection
+        with write(inner):
             inner.execute("insert into notes values ('inner')")
+        outer.execute("insert into notes values ('outer')")
     assert sorted(r[0] for r in connect(path).execute("select id from notes")) == ["inner", "outer"]
 
 
-def test_a_replaced_file_is_written_as_the_new_file(tmp_path):
-    path = tmp_path / "r.sqlite"
-    db = connect(str(path))
+def test_an_in_memory_database_writes_on_its_own(tmp_path):
+    db = connect(":memory:")
     db.execute("create table notes (id text)")
-    db.conn.commit()
     with write(db):
-        db.execute("insert into notes values ('old file')")
-    db.close()
-    storage.release_pool(str(path))
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(path) + suffix).unlink(missing_ok=True)
-    fresh = connect(str(path))
-    fresh.execute("create table notes (id text)")
-    fresh.conn.commit()
-    with write(fresh):
-        fresh.execute("insert into notes values ('new file')")
-    assert [r[0] for r in connect(str(path)).execute("select id from notes")] == ["new file"]
+        db.execute("insert into notes values ('kept')")
+    with pytest.raises(ValueError):
+        with write(db):
+            db.execute("insert into notes values ('undone')")
+            raise ValueError
+    assert [r[0] for r in db.execute("select id from notes")] == ["kept"]
 
 
 @pytest.fixture(autouse=True)

@@ -175,3 +175,20 @@ def test_a_reopened_shelter_after_its_purge_still_replays(app, db, tmp_path):
     texts = [r[0] for r in target.execute("select text from daylog_entries order by at, rowid")]
     assert texts == ["[削除]", "新しい記録"]
     same_tables(db, target, tables=("daylog_entries",))
+
+
+def test_the_purge_zeroes_what_it_deletes_before_any_compaction(app, db, shelter_a, shelter_b):
+    """secure_delete is on where the purge's deletes run (inside write(), which may be another writer's
+    connection: group commit), so even a file that is not compacted afterwards keeps no deleted name."""
+    import sqlite3
+
+    open_shelter(db, shelter_a)
+    open_shelter(db, shelter_b)
+    planted = _plant_everywhere(db, shelter_a, shelter_b)
+    _close_and_hand_over(db, shelter_a)
+    privacy.purge(db, shelter_a["id"], actor="hq", role="hq", compact=False)
+    plain = sqlite3.connect(app.config["DB"])
+    assert plain.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0  # the WAL's pages into the file
+    plain.close()
+    in_file = Path(app.config["DB"]).read_bytes()
+    assert sorted(v for v in planted if v.encode() in in_file) == []
