@@ -3,6 +3,7 @@ the functions with the largest share of samples (inclusive), for docs/PERFORMANC
 
 python -m bench.profile checkins|status|health [--seconds 8] [--mode threading|gevent]
 python -m bench.profile import   (cProfile of the importer in-process)
+python -m bench.profile absorb   (cProfile of HQ absorbing a node's backlog in-process)
 """
 import argparse
 import collections
@@ -98,14 +99,41 @@ def profile_import(rows=3000):
     stats.sort_stats("cumulative").print_stats(25)
 
 
+def profile_absorb(events=10_000):
+    import cProfile
+    import pstats
+
+    from shelter_ops import sync
+
+    from .bench_sync import _backlog, _paired
+
+    with tempfile.TemporaryDirectory() as tmp:
+        hq, node, shelter = _paired(tmp)
+        rows = _backlog(hq, node, shelter, events)
+        batches = [rows[i:i + sync.BATCH] for i in range(0, len(rows), sync.BATCH)]
+        keyed = [(batch, sync.keys_for(node, batch)) for batch in batches]
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for batch, keys in keyed:
+            sync.receive(hq, batch, keys)
+        profiler.disable()
+        hq.close()
+        node.close()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.sort_stats("tottime").print_stats(25)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m bench.profile", description=__doc__.splitlines()[0])
-    parser.add_argument("kind", choices=["checkins", "status", "health", "import"])
+    parser.add_argument("kind", choices=["checkins", "status", "health", "import", "absorb"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--mode", default="threading", choices=["threading", "gevent"])
     args = parser.parse_args(argv)
     if args.kind == "import":
         profile_import()
+    elif args.kind == "absorb":
+        profile_absorb()
     else:
         profile_server(args.kind, args.seconds, args.mode)
 
