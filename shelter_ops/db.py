@@ -144,6 +144,12 @@ def _shared(db):
     return getattr(db, "_shared_file", None) or ("own", id(db.conn))
 
 
+def writing(db):
+    """Whether a write() is open on this handle: a write() entered now joins it, so an exception raised
+    inside it no longer undoes that inner part alone."""
+    return getattr(db, "_writing", False)
+
+
 @contextlib.contextmanager
 def write(db):
     """The one way to write: a process lock, then BEGIN IMMEDIATE; commit or roll back; then tell the

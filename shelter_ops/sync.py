@@ -215,41 +215,45 @@ def receive(db, rows, keys, *, allowed=None, whole_streams=True):
     order only, one past a gap waiting in sync_held. HQ's feed to a node is a selection, in HQ's order
     (whole_streams=False): it has gaps by design and is applied as it comes."""
     eventlog.load_handlers()
+    return eventlog.apply_carefully(db, lambda careful: _receive(db, rows, keys, allowed, whole_streams, careful))
+
+
+def _receive(db, rows, keys, allowed, whole_streams, careful):
+    """receive() inside its write(); `careful` as eventlog.store_and_apply's."""
     counts = {"applied": 0, "known": 0, "held": 0, "conflicts": 0, "local": 0}
-    with write(db):
-        for row in rows:
-            if allowed is not None:
-                allowed(row)
-        now = clock.now()
-        db.conn.executemany("insert or ignore into subject_keys (subject, shelter_id, key, created_at) "
-                            "values (?, ?, ?, ?)", [(subject, shelter_id, secret, now)
-                                                    for subject, shelter_id, secret in keys])
-        eventlog.remember_keys(db, [row["subject"] for row in rows if row["sealed"] is not None])
-        known = _known(db, [row["id"] for row in rows])
-        ready, expected = [], {}  # origin -> the sequence number that may be applied next
-        for row in sorted(rows, key=lambda r: (r["origin"], r["seq"])):
-            if row["id"] in known:
-                counts["known"] += 1
-                continue
-            known.add(row["id"])
-            if not whole_streams:
-                ready.append(row)
-                continue
-            origin = row["origin"]
-            if origin not in expected:
-                expected[origin] = gap_free(db, origin) + 1
-            if row["seq"] == expected[origin]:
-                ready.append(row)
-                expected[origin] += 1
-            elif row["seq"] > expected[origin]:
-                db.execute("insert or ignore into sync_held (id, origin, seq, row) values (?, ?, ?, ?)",
-                           [row["id"], origin, row["seq"], json.dumps(_portable(row))])
-                counts["held"] += 1
-            else:
-                counts["known"] += 1
-        _store_and_apply(db, ready, counts)
-        for origin in {row["origin"] for row in rows} if whole_streams else ():
-            _drain_held(db, origin, counts)
+    for row in rows:
+        if allowed is not None:
+            allowed(row)
+    now = clock.now()
+    db.conn.executemany("insert or ignore into subject_keys (subject, shelter_id, key, created_at) "
+                        "values (?, ?, ?, ?)", [(subject, shelter_id, secret, now)
+                                                for subject, shelter_id, secret in keys])
+    eventlog.remember_keys(db, [row["subject"] for row in rows if row["sealed"] is not None])
+    known = _known(db, [row["id"] for row in rows])
+    ready, expected = [], {}  # origin -> the sequence number that may be applied next
+    for row in sorted(rows, key=lambda r: (r["origin"], r["seq"])):
+        if row["id"] in known:
+            counts["known"] += 1
+            continue
+        known.add(row["id"])
+        if not whole_streams:
+            ready.append(row)
+            continue
+        origin = row["origin"]
+        if origin not in expected:
+            expected[origin] = gap_free(db, origin) + 1
+        if row["seq"] == expected[origin]:
+            ready.append(row)
+            expected[origin] += 1
+        elif row["seq"] > expected[origin]:
+            db.execute("insert or ignore into sync_held (id, origin, seq, row) values (?, ?, ?, ?)",
+                       [row["id"], origin, row["seq"], json.dumps(_portable(row))])
+            counts["held"] += 1
+        else:
+            counts["known"] += 1
+    _store_and_apply(db, ready, counts, careful)
+    for origin in {row["origin"] for row in rows} if whole_streams else ():
+        _drain_held(db, origin, counts, careful)
     return counts
 
 
@@ -267,7 +271,7 @@ def _portable(row):
     return {**{c: row[c] for c in eventlog.COLUMNS}, "sealed": _b64(row["sealed"])}
 
 
-def _drain_held(db, origin, counts):
+def _drain_held(db, origin, counts, careful):
     while True:
         held = db.execute("select id, row from sync_held where origin = ? and seq = ?",
                           [origin, gap_free(db, origin) + 1]).fetchone()
@@ -278,13 +282,14 @@ def _drain_held(db, origin, counts):
         row["sealed"] = _unb64(row["sealed"])
         db.execute("delete from sync_held where id = ?", [held[0]])
         counts["held"] -= 1
-        _store_and_apply(db, [row], counts)
+        _store_and_apply(db, [row], counts, careful)
 
 
-def _store_and_apply(db, rows, counts):
+def _store_and_apply(db, rows, counts, careful):
     """Append and apply (eventlog.store_and_apply); a step no longer legal here is kept in the log and
     listed in sync_conflicts for HQ to see, never merged silently."""
-    done = eventlog.store_and_apply(db, rows, refused=lambda row, refusal: _record_conflict(db, row, refusal))
+    done = eventlog.store_and_apply(db, rows, refused=lambda row, refusal: _record_conflict(db, row, refusal),
+                                    careful=careful)
     counts["applied"] += done["applied"]
     counts["local"] += done["local"]  # kept in the log, never applied here (replay skips it the same way)
     counts["conflicts"] += done["refused"]
