@@ -270,6 +270,9 @@ COLUMNS = ("id", "origin", "seq", "hlc", "at", "kind", "version", "shelter_id", 
 _INSERT = f"insert into events ({', '.join(COLUMNS)}) values ({', '.join('?' * len(COLUMNS))})"
 
 
+_payload = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode  # an event's data as stored
+
+
 def _next(db):
     """(origin, seq, hlc) for the next event. Read once per transaction, then counted on: write() holds the
     process lock and BEGIN IMMEDIATE, so nobody else appends meanwhile."""
@@ -287,6 +290,17 @@ def _next(db):
         last_wall, last_counter = parse_hlc(state[2])
         state[2] = format_hlc(wall, 0) if wall > last_wall else format_hlc(last_wall, last_counter + 1)
     return state[0], state[1], state[2]
+
+
+def _next_many(db, n):
+    """n × (origin, seq, hlc, wall, counter) for a run of events (emit_all): one clock reading, the HLC's
+    counter counting on from it."""
+    origin, seq, hlc = _next(db)
+    wall, counter = parse_hlc(hlc)
+    out = [(origin, seq + i, format_hlc(wall, counter + i), wall, counter + i) for i in range(n)]
+    state = memo(db)["log"]
+    state[1], state[2] = out[-1][1], out[-1][2]
+    return out
 
 
 def reset(db):
@@ -316,7 +330,7 @@ def emit(db, kind, data=None, *, actor, shelter_id=None, personal=None, subject=
     sealed = seal(db, subject, shelter_id, personal) if personal else None
     db.execute(_INSERT, [event.id, origin, seq, hlc, event.at, kind, handler.version, shelter_id, who.user,
                          who.role, who.origin or origin, op, subject if personal else None,
-                         json.dumps(data, ensure_ascii=False, sort_keys=True), sealed])
+                         _payload(data), sealed])
     handler.apply(db, event)
     touched(db, shelter_id, handler.live)
     return event
@@ -331,14 +345,12 @@ def emit_all(db, kind, items, *, actor):
     who = actor_of(actor)
     at = clock.now()
     events, values = [], []
-    for data, shelter_id in items:
-        origin, seq, hlc = _next(db)
-        event = Event(id=uuid7(*parse_hlc(hlc)), kind=kind, at=at, shelter_id=shelter_id, actor=who,
+    for (data, shelter_id), (origin, seq, hlc, wall, counter) in zip(items, _next_many(db, len(items)) if items else ()):
+        event = Event(id=uuid7(wall, counter), kind=kind, at=at, shelter_id=shelter_id, actor=who,
                       data=data, origin=origin, seq=seq, hlc=hlc, version=handler.version)
         events.append(event)
         values.append([event.id, origin, seq, hlc, at, kind, handler.version, shelter_id, who.user, who.role,
-                       who.origin or origin, None, None, json.dumps(data, ensure_ascii=False, sort_keys=True),
-                       None])
+                       who.origin or origin, None, None, _payload(data), None])
     db.conn.executemany(_INSERT, values)
     apply_all = getattr(handler.apply, "apply_all", None)  # a handler may apply a run of its events at once
     if apply_all is not None:
