@@ -1,5 +1,6 @@
 """Start shelter-ops on the embedded SQLite database (with the demo data on first start when
 SHELTER_OPS_DEMO is on, as `make run` does; a production start refuses it, docs/deploy.md)."""
+import gc
 import os
 
 if os.environ.get("SHELTER_OPS_ASYNC_MODE", "threading").strip() == "gevent":
@@ -82,6 +83,9 @@ if __name__ == "__main__":
     from shelter_ops.nfc_reader import start_if_configured
 
     start_if_configured(app)  # a card reader on this machine (SHELTER_OPS_NFC_READER; docs/interop.md)
+    # what start-up made lives as long as the server: a full collection no longer walks it (a 55-60 ms
+    # pause of every request and screen, 2 ms after this; docs/PERFORMANCE.md)
+    gc.freeze()
     host, port = app.config["HOST"], app.config["PORT"]
     print(f"shelter-ops: http://{host}:{port}/  (database: {app.config['DB']})")
     socketio.run(app, host=host, port=port, **server_options(app.config))
