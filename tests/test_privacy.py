@@ -177,16 +177,31 @@ def test_a_reopened_shelter_after_its_purge_still_replays(app, db, tmp_path):
     same_tables(db, target, tables=("daylog_entries",))
 
 
-def test_the_purge_zeroes_what_it_deletes_before_any_compaction(app, db, shelter_a, shelter_b):
+def test_the_purge_zeroes_what_it_deletes_before_any_compaction(app, db, shelter_a, shelter_b, monkeypatch):
     """secure_delete is on where the purge's deletes run (inside write(), which may be another writer's
-    connection: group commit), so even a file that is not compacted afterwards keeps no deleted name."""
+    connection: group commit), so even a file that is not compacted afterwards keeps no deleted name.
+    Every connection here starts with it off, as SQLite builds whose default is off do: db.connect turns
+    it on."""
     import sqlite3
+
+    from shelter_ops.db import connect
 
     open_shelter(db, shelter_a)
     open_shelter(db, shelter_b)
     planted = _plant_everywhere(db, shelter_a, shelter_b)
     _close_and_hand_over(db, shelter_a)
-    privacy.purge(db, shelter_a["id"], actor="hq", role="hq", compact=False)
+    plain_connect = sqlite3.connect
+
+    def default_off(*args, **kwargs):
+        conn = plain_connect(*args, **kwargs)
+        conn.execute("PRAGMA secure_delete=OFF")
+        return conn
+
+    monkeypatch.setattr(sqlite3, "connect", default_off)
+    purging = connect(app.config["DB"])
+    monkeypatch.setattr(sqlite3, "connect", plain_connect)
+    privacy.purge(purging, shelter_a["id"], actor="hq", role="hq", compact=False)
+    purging.close()
     plain = sqlite3.connect(app.config["DB"])
     assert plain.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0] == 0  # the WAL's pages into the file
     plain.close()
