@@ -134,6 +134,8 @@ class _Group:
         self.memo = {}  # eventlog.memo: what this transaction has read once and may keep
         self.body_of = None  # the thread (greenlet) whose work runs now: its own nested write() joins in
         self.closing = False  # the leader is committing: later writers wait and start the next one
+        # whether the leader yields for others to join: greenlets only (see _cooperative)
+        self.gathers = _cooperative()
 
 
 _groups = {}  # file -> the _Group whose transaction is open now
@@ -178,7 +180,7 @@ def write(db):
     Nested calls on the same connection join the outer transaction, so domain functions compose (a
     transfer is a check-out and a check-in in one commit). Writers ready at the same moment share one
     COMMIT (group commit, above)."""
-    if getattr(db, "_writing", False):
+    if writing(db):
         yield db
         return
     path = _shared(db)
@@ -216,15 +218,14 @@ def write(db):
         finally:
             db.conn, db._writing, db._memo = own_conn, False, None
             group.body_of = outer_body
-        if leads and not nested and not _cooperative():
-            group.closing = True  # real threads: commit alone, before anyone else takes the lock
-            _close(path, group)
+        if leads and not group.gathers:
+            _close(path, group)  # before anyone else takes the lock
     finally:
         _write_lock.release()
     changed, db._touched = db._touched, set()
     if nested:
         return
-    if leads and not group.done.is_set():
+    if leads and group.gathers:
         try:
             time.sleep(0)  # the writers ready now reach write() and join this transaction
         finally:

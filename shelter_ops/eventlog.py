@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlite_utils.migrations import Migrations
 
+from .db import write, writing
 from .domain import clock
 
 migrations = Migrations("events")
@@ -295,6 +296,8 @@ def _next(db):
 def _next_many(db, n):
     """n × (origin, seq, hlc, wall, counter) for a run of events (emit_all): one clock reading, the HLC's
     counter counting on from it."""
+    if not n:
+        return []
     origin, seq, hlc = _next(db)
     wall, counter = parse_hlc(hlc)
     out = [(origin, seq + i, format_hlc(wall, counter + i), wall, counter + i) for i in range(n)]
@@ -314,7 +317,7 @@ def emit(db, kind, data=None, *, actor, shelter_id=None, personal=None, subject=
     `data`: the facts that are not personal (JSON-able); `personal`: the facts the purge must be able
     to remove (sealed under `subject`'s key; `subject` defaults to the shelter); `op`: the operation id
     a retried request carries, so the domain can tell it was done (`done(db, op)`)."""
-    if not getattr(db, "_writing", False):
+    if not writing(db):
         raise RuntimeError(f"emit({kind}) outside write(): every change goes through the one boundary")
     handler = HANDLERS.get(kind)
     if handler is None:
@@ -339,13 +342,13 @@ def emit(db, kind, data=None, *, actor, shelter_id=None, personal=None, subject=
 def emit_all(db, kind, items, *, actor):
     """Append and apply many events of one kind at once (an import of thousands of registry rows):
     `items` is [(data, shelter_id)]; no personal facts, no op. Returns the number of events."""
-    if not getattr(db, "_writing", False):
+    if not writing(db):
         raise RuntimeError(f"emit_all({kind}) outside write()")
     handler = HANDLERS[kind]
     who = actor_of(actor)
     at = clock.now()
     events, values = [], []
-    for (data, shelter_id), (origin, seq, hlc, wall, counter) in zip(items, _next_many(db, len(items)) if items else ()):
+    for (data, shelter_id), (origin, seq, hlc, wall, counter) in zip(items, _next_many(db, len(items))):
         event = Event(id=uuid7(wall, counter), kind=kind, at=at, shelter_id=shelter_id, actor=who,
                       data=data, origin=origin, seq=seq, hlc=hlc, version=handler.version)
         events.append(event)
@@ -431,8 +434,6 @@ def apply_carefully(db, body):
     """Run `body(careful)` in its own write(): first with careful=False, and again with careful=True when
     a refused step rolled that write back (Redo). Inside another write() (which a Redo would not roll
     back alone) it is careful from the start."""
-    from .db import write, writing
-
     if not writing(db):
         try:
             with write(db):
@@ -524,8 +525,6 @@ def load_handlers():
 def replay(source, target, *, batch=5000, progress=None):
     """Rebuild every projection in `target` (a new, migrated database) from `source`'s log alone.
     Returns the number of events applied."""
-    from .db import write
-
     load_handlers()
 
     if target.execute("select count(*) from events").fetchone()[0]:
