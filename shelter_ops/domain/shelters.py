@@ -2,7 +2,6 @@
 import json
 import math
 import re
-import hashlib
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -149,16 +148,8 @@ ID_NAMESPACE = uuid.UUID("6f1c5e2a-4b7d-5c3e-9a1f-2d8b7e4c0a91")  # shelter-ops'
 
 
 def stable_id(kyotsu_id):
-    """The id of the shelter or site with this 共通ID, the same on every install: str(uuid.uuid5(ID_NAMESPACE,
-    kyotsu_id)), computed without building two UUID objects (made for every row of an import)."""
-    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + kyotsu_id.encode("utf-8")).digest()[:16])
-    digest[6] = digest[6] & 0x0F | 0x50  # version 5
-    digest[8] = digest[8] & 0x3F | 0x80  # RFC 4122 variant
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_NAMESPACE_BYTES = ID_NAMESPACE.bytes
+    """The id of the shelter or site with this 共通ID, the same on every install (UUIDv5)."""
+    return str(uuid.uuid5(ID_NAMESPACE, kyotsu_id))
 
 
 # --- reading ---
