@@ -261,7 +261,14 @@ def compact_file(db, attempts=10):
     try:
         with alone(db):  # no shared transaction of this process open meanwhile (db.write, group commit)
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            db.execute("VACUUM")
+            # VACUUM builds a copy of the whole file as temporary data, which db.connect keeps in memory:
+            # a copy as large as the file (gigabytes at a prefecture's HQ) goes to a temporary file instead
+            temp_store = db.execute("PRAGMA temp_store").fetchone()[0]
+            db.execute("PRAGMA temp_store=FILE")
+            try:
+                db.execute("VACUUM")
+            finally:
+                db.execute(f"PRAGMA temp_store={int(temp_store)}")
             for _ in range(attempts):
                 busy = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
                 if not busy:
