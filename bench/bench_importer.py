@@ -51,7 +51,7 @@ def run(smoke=False, runs=3):
                 raise RuntimeError(f"the import did not add {rows} shelters: {report.summary()}")
             db.close()
             # the baseline: parse the same file and insert_all into a bare table
-            bare = connect(str(Path(tmp) / f"bare{r}.sqlite"))  # the same pragmas (WAL, synchronous=NORMAL)
+            bare = connect(str(Path(tmp) / f"bare{r}.sqlite"))  # the same pragmas (WAL, synchronous=FULL)
             start = time.perf_counter()
             with open(path, encoding="utf-8-sig", newline="") as handle:
                 bare["shelters"].insert_all(csv.DictReader(handle), batch_size=1000)

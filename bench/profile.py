@@ -1,7 +1,7 @@
 """Where the time goes: sample the real server with py-spy while a benchmark's load runs, and print
 the functions with the largest share of samples (inclusive), for docs/PERFORMANCE.md.
 
-python -m bench.profile checkins|status|health [--seconds 8] [--mode threading|gevent]
+python -m bench.profile checkins|status|health [--seconds 8] [--mode threading|gevent] [--clients N]
 python -m bench.profile import   (cProfile of the importer in-process)
 python -m bench.profile absorb   (cProfile of HQ absorbing a node's backlog in-process)
 """
@@ -38,7 +38,7 @@ def summarize(raw_path, top=60):
     return [(count / total, name) for name, count in inclusive.most_common(top)], total
 
 
-def profile_server(kind, seconds, mode):
+def profile_server(kind, seconds, mode, clients=None):
     pyspy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
     if not Path(pyspy).exists():
         sys.exit("py-spy is not installed: pip install py-spy")
@@ -49,15 +49,16 @@ def profile_server(kind, seconds, mode):
 
             def make(i):
                 return "POST", path, bench_api.household(i), {"Idempotency-Key": str(uuid.uuid4())}
-            clients = 16
+            clients_default = 16
         elif kind == "status":
             def make(i):
                 return "GET", "/public/status.json", None, {}
-            clients = 32
+            clients_default = 32
         else:
             def make(i):
                 return "GET", "/health", None, {}
-            clients = 16
+            clients_default = 16
+        clients = clients or clients_default
         out = Path(tempfile.mkdtemp(prefix="shelter-prof-")) / f"{kind}.txt"
         spy = subprocess.Popen([pyspy, "record", "--format", "raw", "-o", str(out), "-r", "200",
                                 "-d", str(seconds), "-p", str(server.pid), "--nonblocking"],
@@ -129,13 +130,14 @@ def main(argv=None):
     parser.add_argument("kind", choices=["checkins", "status", "health", "import", "absorb"])
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--mode", default="threading", choices=["threading", "gevent"])
+    parser.add_argument("--clients", type=int, help="concurrent clients (1: where one request's latency goes)")
     args = parser.parse_args(argv)
     if args.kind == "import":
         profile_import()
     elif args.kind == "absorb":
         profile_absorb()
     else:
-        profile_server(args.kind, args.seconds, args.mode)
+        profile_server(args.kind, args.seconds, args.mode, args.clients)
 
 
 if __name__ == "__main__":
