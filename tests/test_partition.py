@@ -18,7 +18,7 @@ sys.path.insert(0, str(ROOT))
 from bench.harness import Client, Server  # noqa: E402
 from shelter_ops import eventlog, sync, sync_client  # noqa: E402
 from shelter_ops.db import connect, migrate  # noqa: E402
-from shelter_ops.domain import accounts, duplicates, households, nodes, settings, shelters  # noqa: E402
+from shelter_ops.domain import accounts, duplicates, households, nodes, settings, shelters, supplies  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -153,6 +153,10 @@ def test_two_nodes_cut_off_for_a_day_merge_into_hq_with_nothing_lost_or_doubled(
             migrate(db)
             sync_client.pair(db, proxy.url, codes[shelter["id"]], name=shelter["name"])
             assert sync_client.sync_now(db)["ok"]
+            if shelter is a:  # a supply request that reaches HQ before the cut; HQ answers it while cut off
+                asked = supplies.create_request(db, a["id"], item="簡易トイレ", quantity=50, unit="個",
+                                                actor="system")
+                assert sync_client.sync_now(db)["ok"]
             accounts.add_user(db, "lead", PASSWORD, "lead", shelter_id=shelter["id"])
             node_dbs[shelter["id"]] = (db, accounts.create_token(db, "lead"))
         proxy.cut()
@@ -180,6 +184,8 @@ def test_two_nodes_cut_off_for_a_day_merge_into_hq_with_nothing_lost_or_doubled(
             hq_client = Client(hq_server.url, token=hq_token)
             shelters.set_hidden(hq_db, c["id"], True, actor="system")
             settings.put(hq_db, "m2_per_person", 4.0, actor="system")
+            for step in ("accepted", "sent"):
+                supplies.advance_request(hq_db, asked["id"], step, actor="system")
             assert _present(hq_db, a["id"]) == 0  # nothing reached HQ while cut off
 
             # the link returns: node A starts its first sync and is killed -9 in the middle of it
@@ -199,6 +205,11 @@ def test_two_nodes_cut_off_for_a_day_merge_into_hq_with_nothing_lost_or_doubled(
             while sync.gap_free(hq_db, origin_a) < own_a and time.monotonic() < deadline:  # bounded
                 time.sleep(0.5)
             assert sync.gap_free(hq_db, origin_a) == own_a
+            # and HQ's decisions reached node A the same way: the answered request, the new m² per person
+            while supplies.get_request(db_a, asked["id"])["status"] != "sent" and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert supplies.get_request(db_a, asked["id"])["status"] == "sent"
+            assert settings.get(db_a, "m2_per_person") == 4.0
             assert hq_client.request("GET", "/health")[0] == 200
         finally:
             for server in servers.values():
@@ -222,6 +233,9 @@ def test_two_nodes_cut_off_for_a_day_merge_into_hq_with_nothing_lost_or_doubled(
     # the duplicates list: the planted pair and nothing else
     listed = duplicates.listing(hq_db)
     assert [(p["name_a"].replace("　", " "), p["shelter_a"] != p["shelter_b"]) for p in listed] == [("材木座 花子", True)]
+    print(f"\npartition: acknowledged check-ins A {len(acked[a['id']])}, B {len(acked[b['id']])}; "
+          f"events at HQ {hq_db.execute('select count(*) from events').fetchone()[0]}; "
+          f"present at HQ A {_present(hq_db, a['id'])}, B {_present(hq_db, b['id'])}")
     # HQ's log rebuilds HQ
     rebuilt = connect(str(tmp_path / "replayed.sqlite"))
     migrate(rebuilt)
