@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from .domain import clock
+
 CA_DAYS = 10 * 365
 # iOS refuses TLS server certificates valid for more than 825 days, even under a trusted local CA
 SERVER_DAYS = 800
@@ -53,7 +55,7 @@ def make_ca(name):
     key = _key()
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name),
                          x509.NameAttribute(NameOID.ORGANIZATION_NAME, "shelter-ops")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = clock.utcnow()  # the one clock (a test or the app config sets it)
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
             .public_key(key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(minutes=5))
@@ -73,7 +75,7 @@ def make_server_cert(ca_key, ca_cert, addresses, names):
     key = _key()
     alt = [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses] + [x509.DNSName(n) for n in names]
     common = (list(addresses) + list(names))[0]
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = clock.utcnow()  # the one clock (a test or the app config sets it)
     cert = (x509.CertificateBuilder()
             .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)]))
             .issuer_name(ca_cert.subject).public_key(key.public_key())

@@ -106,6 +106,24 @@ def test_tls_init_makes_a_ca_and_a_certificate_a_device_can_trust(app, tmp_path)
     assert "192.168.20.7" in again.output
 
 
+def test_certificates_are_dated_by_the_one_clock():
+    """The certificates' dates come from the same clock as every record (a test or the app config sets it)."""
+    from datetime import datetime, timezone
+
+    from shelter_ops import tls
+    from shelter_ops.domain import clock
+
+    clock.set_source(lambda: datetime(2031, 4, 1, 9, 0, tzinfo=timezone.utc))
+    try:
+        ca_key, ca_cert = tls.make_ca("test CA")
+        _key, cert = tls.make_server_cert(ca_key, ca_cert, ["192.168.10.5"], [])
+    finally:
+        clock.set_source(None)
+    for made in (ca_cert, cert):
+        assert made.not_valid_before_utc == datetime(2031, 4, 1, 8, 55, tzinfo=timezone.utc)
+    assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=tls.SERVER_DAYS, minutes=5)
+
+
 def test_tls_init_refuses_a_name_given_as_an_address(app, tmp_path):
     result = app.test_cli_runner().invoke(args=["tls", "init", "--dir", str(tmp_path), "--ip", "shelter.local"])
     assert result.exit_code != 0 and "IP" in result.output

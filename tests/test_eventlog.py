@@ -169,3 +169,14 @@ def test_the_household_index_holds_household_events_only_and_serves_the_lookup(d
     plan = db.execute("explain query plan select rowid from events where json_extract(payload, '$.household_id') = ? "
                       "and rowid < ? order by rowid", ["h", 10]).fetchall()
     assert any("events_household" in step[-1] for step in plan)
+
+
+def test_nothing_but_the_one_clock_asks_the_system_for_the_time():
+    """A frozen or configured clock (app config CLOCK, a test) must reach every date the product writes."""
+    import re
+
+    package = Path(storage.__file__).parent
+    asks = re.compile(r"\b(datetime\.now|datetime\.utcnow|date\.today|time\.time)\(")
+    found = [f"{path.relative_to(package)}:{n}" for path in package.rglob("*.py") if path.name != "clock.py"
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if asks.search(line)]
+    assert found == []
