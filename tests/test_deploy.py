@@ -113,12 +113,13 @@ def test_certificates_are_dated_by_the_one_clock():
     from shelter_ops import tls
     from shelter_ops.domain import clock
 
+    previous = clock._source
     clock.set_source(lambda: datetime(2031, 4, 1, 9, 0, tzinfo=timezone.utc))
     try:
         ca_key, ca_cert = tls.make_ca("test CA")
         _key, cert = tls.make_server_cert(ca_key, ca_cert, ["192.168.10.5"], [])
     finally:
-        clock.set_source(None)
+        clock.set_source(previous)  # as insert_shelter does: another test's clock stays its own
     for made in (ca_cert, cert):
         assert made.not_valid_before_utc == datetime(2031, 4, 1, 8, 55, tzinfo=timezone.utc)
     assert cert.not_valid_after_utc - cert.not_valid_before_utc == timedelta(days=tls.SERVER_DAYS, minutes=5)
