@@ -74,12 +74,22 @@ def _written(db, *, before):
     return added
 
 
+def _statements(written):
+    """[(insert SQL, [values])] for each table's rows, in the order HQ wrote the tables."""
+    out = []
+    for table, table_rows in written.items():
+        cols = list(table_rows[0])
+        out.append((f"insert into [{table}] ({', '.join(cols)}) values ({', '.join('?' * len(cols))})",
+                    [tuple(row[c] for c in cols) for row in table_rows]))
+    return out
+
+
 def absorb(smoke=False, runs=3):
     from shelter_ops import sync
     from shelter_ops.db import connect, migrate
 
     events = 2000 if smoke else 50_000
-    ours, base, whole = [], [], []
+    ours, base, whole, floor = [], [], [], []
     with tempfile.TemporaryDirectory(prefix="shelter-bench-sync-") as tmp:
         hq, node, shelter = _paired(tmp)
         rows = _backlog(hq, node, shelter, events)
@@ -107,6 +117,7 @@ def absorb(smoke=False, runs=3):
                 before = connect(str(Path(tmp) / "hq.sqlite"))
                 written = _written(target, before=before)
                 before.close()
+                statements = _statements(written)
             target.close()
             bare = connect(str(Path(tmp) / f"bare{r}.sqlite"))
             migrate(bare)  # the same events table (and its indexes) that HQ keeps the rows in
@@ -121,6 +132,15 @@ def absorb(smoke=False, runs=3):
                 same[table].insert_all(table_rows, batch_size=1000)
             whole.append(time.perf_counter() - start)
             same.close()
+            bound = connect(str(Path(tmp) / f"floor{r}.sqlite"))
+            migrate(bound)
+            start = time.perf_counter()
+            for sql, values in statements:  # no Python layer at all: the SQL that applying the events must run
+                for i in range(0, len(values), 1000):
+                    with bound.conn:
+                        bound.conn.executemany(sql, values[i:i + 1000])
+            floor.append(time.perf_counter() - start)
+            bound.close()
     seconds, baseline = median(ours), median(base)
     ratio = baseline / seconds if seconds else None
     rows_written = sum(len(v) for v in written.values())
@@ -131,7 +151,9 @@ def absorb(smoke=False, runs=3):
                "each event to the tables; the baseline only inserts the rows into an empty events table of the same "
                f"schema. For information: insert_all of every row HQ wrote ({rows_written:,} rows: the events and "
                f"what applying them added to {', '.join(t for t in written if t != 'events')}) into the same schema "
-               f"took {median(whole):.2f} s (ratio {median(whole) / seconds:.2f})")
+               f"took {median(whole):.2f} s (ratio {median(whole) / seconds:.2f}); the same rows by plain executemany, "
+               f"1,000 per transaction and no Python layer, took {median(floor):.2f} s: no absorb that writes them "
+               f"in the append's transaction (DESIGN.md §2) can pass a ratio of {baseline / median(floor):.2f} here")
 
 
 def one_core(smoke=False, runs=3):
